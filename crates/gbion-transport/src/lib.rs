@@ -1,0 +1,3 @@
+//! gbion-transport owns everything at the scale of grains: effective-medium transport models, finite-volume
+//! tracer diffusion in microstructures with thin grain boundaries, synthetic SIMS, and the inversion of SIMS
+//! isotope images and line scans (paper 003). It depends on no atomistic crate.
