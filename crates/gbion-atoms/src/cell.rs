@@ -33,9 +33,7 @@ impl Cell {
     /// Errors when a periodic direction has a zero vector or the non-zero vectors are linearly dependent.
     pub fn new(matrix: Mat3, pbc: [bool; 3]) -> Result<Cell> {
         if matrix.iter().flatten().any(|v| !v.is_finite()) {
-            return Err(Error::InvalidCell(format!(
-                "non-finite cell vectors {matrix:?}"
-            )));
+            return Err(Error::InvalidCell(format!("non-finite cell vectors {matrix:?}")));
         }
         for axis in 0..3 {
             if pbc[axis] && norm(matrix[axis]) == 0.0 {
@@ -46,11 +44,8 @@ impl Cell {
             }
         }
         let basis = complete_basis(&matrix)?;
-        let inverse = inverse(&basis).ok_or_else(|| {
-            Error::InvalidCell(format!(
-                "lattice vectors are linearly dependent: {matrix:?}"
-            ))
-        })?;
+        let inverse = inverse(&basis)
+            .ok_or_else(|| Error::InvalidCell(format!("lattice vectors are linearly dependent: {matrix:?}")))?;
         Ok(Cell {
             matrix,
             basis,
@@ -66,11 +61,7 @@ impl Cell {
 
     /// An orthorhombic, fully periodic cell with edge lengths `lengths` (Å).
     pub fn orthorhombic(lengths: Vec3) -> Result<Cell> {
-        Cell::periodic([
-            [lengths[0], 0.0, 0.0],
-            [0.0, lengths[1], 0.0],
-            [0.0, 0.0, lengths[2]],
-        ])
+        Cell::periodic([[lengths[0], 0.0, 0.0], [0.0, lengths[1], 0.0], [0.0, 0.0, lengths[2]]])
     }
 
     /// A fully periodic cell from lengths a, b, c (Å) and angles α, β, γ (degrees), with ASE's and LAMMPS'
@@ -93,11 +84,7 @@ impl Cell {
                 "angles (α, β, γ) = {angles_deg:?}° do not form a cell"
             )));
         }
-        Cell::periodic([
-            [a, 0.0, 0.0],
-            [b * cos_g, b * sin_g, 0.0],
-            [cx, cy, cz2.sqrt()],
-        ])
+        Cell::periodic([[a, 0.0, 0.0], [b * cos_g, b * sin_g, 0.0], [cx, cy, cz2.sqrt()]])
     }
 
     /// The lattice vectors as rows (Å), as given.
@@ -251,9 +238,7 @@ fn complete_basis(matrix: &Mat3) -> Result<Mat3> {
             basis[i] = scale(n, 1.0 / len);
         }
         2 => {
-            let i = (0..3)
-                .find(|k| !zero.contains(k))
-                .expect("one non-zero row");
+            let i = (0..3).find(|k| !zero.contains(k)).expect("one non-zero row");
             let u = scale(matrix[i], 1.0 / norm(matrix[i]));
             // Any vector not parallel to u, orthogonalised, then the cross product; kept right-handed.
             let trial = if u[0].abs() < 0.9 {
@@ -341,11 +326,7 @@ mod tests {
             skewed(),
             Cell::periodic([[3.0, 0.0, 0.0], [2.9, 0.4, 0.0], [1.4, 0.3, 3.1]]).unwrap(),
             Cell::periodic([[10.0, 0.0, 0.0], [9.5, 1.0, 0.0], [-9.0, 0.5, 1.2]]).unwrap(),
-            Cell::new(
-                [[4.0, 0.0, 0.0], [3.5, 1.0, 0.0], [0.0, 0.0, 0.0]],
-                [true, true, false],
-            )
-            .unwrap(),
+            Cell::new([[4.0, 0.0, 0.0], [3.5, 1.0, 0.0], [0.0, 0.0, 0.0]], [true, true, false]).unwrap(),
         ];
         let mut state = 12345u64;
         let mut uniform = || {
@@ -373,11 +354,7 @@ mod tests {
 
     #[test]
     fn wrap_puts_positions_inside_periodic_directions_only() {
-        let cell = Cell::new(
-            [[4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]],
-            [true, true, false],
-        )
-        .unwrap();
+        let cell = Cell::new([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]], [true, true, false]).unwrap();
         let w = cell.wrap([-1.0, 9.0, 13.0]);
         assert_eq!(w, [3.0, 1.0, 13.0]);
     }
@@ -385,20 +362,8 @@ mod tests {
     #[test]
     fn invalid_cells_are_rejected() {
         assert!(Cell::periodic([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
-        assert!(
-            Cell::new(
-                [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
-                [true; 3]
-            )
-            .is_err()
-        );
-        assert!(
-            Cell::new(
-                [[f64::NAN, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-                [true; 3]
-            )
-            .is_err()
-        );
+        assert!(Cell::new([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]], [true; 3]).is_err());
+        assert!(Cell::new([[f64::NAN, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [true; 3]).is_err());
         let open = Cell::default();
         assert_eq!(open.volume(), 0.0);
         assert_eq!(open.minimum_image([5.0, 0.0, 0.0]), [5.0, 0.0, 0.0]);

@@ -5,9 +5,7 @@ use crate::Error;
 use std::fmt;
 
 /// A chemical element, stored as its atomic number (0 = the dummy element `X`, as in ASE).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Element(pub u8);
 
 impl Element {
@@ -81,9 +79,7 @@ fn canonical_case(symbol: &str) -> String {
     if symbol.len() > 1 && (all_upper || all_lower) || all_lower {
         let mut chars = symbol.chars();
         match chars.next() {
-            Some(first) => {
-                first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
-            }
+            Some(first) => first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase(),
             None => String::new(),
         }
     } else {

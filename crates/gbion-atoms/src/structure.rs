@@ -67,9 +67,7 @@ impl Property {
     /// Values per atom.
     pub fn columns(&self) -> usize {
         match self {
-            Property::Real { columns, .. }
-            | Property::Int { columns, .. }
-            | Property::Bool { columns, .. } => *columns,
+            Property::Real { columns, .. } | Property::Int { columns, .. } | Property::Bool { columns, .. } => *columns,
             Property::Str(_) => 1,
         }
     }
@@ -158,9 +156,7 @@ impl Structure {
             .enumerate()
             .find(|(_, p)| p.iter().any(|v| !v.is_finite()))
         {
-            return Err(Error::Invalid(format!(
-                "atom {i} has a non-finite position {p:?}"
-            )));
+            return Err(Error::Invalid(format!("atom {i} has a non-finite position {p:?}")));
         }
         let masses = elements.iter().map(|e| e.mass()).collect();
         Ok(Structure {
@@ -259,9 +255,7 @@ impl Structure {
             if len == n {
                 Ok(())
             } else {
-                Err(Error::Invalid(format!(
-                    "{what} has {len} entries for {n} atoms"
-                )))
+                Err(Error::Invalid(format!("{what} has {len} entries for {n} atoms")))
             }
         };
         check("elements", self.elements.len())?;
@@ -281,9 +275,7 @@ impl Structure {
         let finite = self.positions.iter().flatten().all(|v| v.is_finite())
             && self.masses.iter().all(|m| m.is_finite() && *m > 0.0);
         if !finite {
-            return Err(Error::Invalid(
-                "non-finite position or non-positive mass".into(),
-            ));
+            return Err(Error::Invalid("non-finite position or non-positive mass".into()));
         }
         Ok(())
     }
@@ -295,10 +287,7 @@ impl Structure {
         let mut best = self.shortest_lattice_translation();
         for i in 0..self.len() {
             for j in i + 1..self.len() {
-                let d = norm(
-                    self.cell
-                        .minimum_image(sub(self.positions[j], self.positions[i])),
-                );
+                let d = norm(self.cell.minimum_image(sub(self.positions[j], self.positions[i])));
                 best = Some(best.map_or(d, |b: f64| b.min(d)));
             }
         }
@@ -320,11 +309,7 @@ impl Structure {
             return None;
         }
         let reach = |k: usize| {
-            if pbc[k] {
-                (bound / heights[k]).ceil() as i32
-            } else {
-                0
-            }
+            if pbc[k] { (bound / heights[k]).ceil() as i32 } else { 0 }
         };
         let mut best = bound;
         for na in -reach(0)..=reach(0) {
@@ -348,10 +333,7 @@ impl Structure {
             positions: pick3(&self.positions),
             masses: order.iter().map(|&i| self.masses[i]).collect(),
             velocities: self.velocities.as_ref().map(pick3),
-            charges: self
-                .charges
-                .as_ref()
-                .map(|q| order.iter().map(|&i| q[i]).collect()),
+            charges: self.charges.as_ref().map(|q| order.iter().map(|&i| q[i]).collect()),
             results: Results {
                 energy: None,
                 forces: self.results.forces.as_ref().map(pick3),
@@ -383,10 +365,7 @@ mod tests {
 
     fn rocksalt_pair() -> Structure {
         let cell = Cell::orthorhombic([4.0, 4.0, 4.0]).unwrap();
-        let e = vec![
-            Element::from_symbol("Li").unwrap(),
-            Element::from_symbol("O").unwrap(),
-        ];
+        let e = vec![Element::from_symbol("Li").unwrap(), Element::from_symbol("O").unwrap()];
         Structure::new(cell, e, vec![[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]]).unwrap()
     }
 
@@ -402,12 +381,7 @@ mod tests {
     #[test]
     fn self_image_counts_toward_min_distance() {
         let cell = Cell::orthorhombic([1.5, 5.0, 5.0]).unwrap();
-        let s = Structure::new(
-            cell,
-            vec![Element(3), Element(8)],
-            vec![[0.0; 3], [0.0, 2.5, 0.0]],
-        )
-        .unwrap();
+        let s = Structure::new(cell, vec![Element(3), Element(8)], vec![[0.0; 3], [0.0, 2.5, 0.0]]).unwrap();
         assert_eq!(s.min_distance_brute_force(), Some(1.5));
     }
 

@@ -7,7 +7,11 @@ mod transport;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "gbion", version, about = "Li transport through grains and grain boundaries, from atoms to SIMS images")]
+#[command(
+    name = "gbion",
+    version,
+    about = "Li transport through grains and grain boundaries, from atoms to SIMS images"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

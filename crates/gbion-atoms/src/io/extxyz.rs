@@ -35,10 +35,6 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-pub fn write_frame<W: Write>(
-    _out: &mut W,
-    _frame: &Structure,
-    _options: &WriteOptions,
-) -> Result<()> {
+pub fn write_frame<W: Write>(_out: &mut W, _frame: &Structure, _options: &WriteOptions) -> Result<()> {
     Err(Error::Invalid("this format is not implemented yet".into()))
 }

@@ -46,10 +46,7 @@ impl Format {
             .map(|(f, _)| *f)
             .ok_or_else(|| {
                 let names: Vec<_> = Format::ALL.iter().map(|(_, n)| *n).collect();
-                Error::Invalid(format!(
-                    "unknown format {name:?}; expected one of {}",
-                    names.join(", ")
-                ))
+                Error::Invalid(format!("unknown format {name:?}; expected one of {}", names.join(", ")))
             })
     }
 
@@ -122,12 +119,7 @@ pub struct WriteOptions {
 pub type Frames = Box<dyn Iterator<Item = Result<Structure>>>;
 
 /// Stream the frames of any `BufRead` in `format`; `source_name` appears in error messages.
-pub fn read_frames<R: BufRead + 'static>(
-    input: R,
-    source_name: &str,
-    format: Format,
-    options: &ReadOptions,
-) -> Frames {
+pub fn read_frames<R: BufRead + 'static>(input: R, source_name: &str, format: Format, options: &ReadOptions) -> Frames {
     match format {
         Format::ExtXyz => Box::new(extxyz::Reader::new(input, source_name, options)),
         Format::Poscar => Box::new(poscar::Reader::new(input, source_name, options)),
@@ -155,12 +147,7 @@ pub fn read_file(path: &Path, format: Option<Format>, options: &ReadOptions) -> 
 }
 
 /// Write one frame to `out` in `format`.
-pub fn write_frame<W: Write>(
-    out: &mut W,
-    frame: &Structure,
-    format: Format,
-    options: &WriteOptions,
-) -> Result<()> {
+pub fn write_frame<W: Write>(out: &mut W, frame: &Structure, format: Format, options: &WriteOptions) -> Result<()> {
     match format {
         Format::ExtXyz => extxyz::write_frame(out, frame, options),
         Format::Poscar => poscar::write_frame(out, frame, options),
@@ -172,12 +159,7 @@ pub fn write_frame<W: Write>(
 
 /// Write frames to `path` atomically (a temporary file in the same directory, renamed when complete).
 /// A single-frame format given more than one frame is an error, and nothing is written.
-pub fn write_file<I>(
-    path: &Path,
-    format: Option<Format>,
-    frames: I,
-    options: &WriteOptions,
-) -> Result<usize>
+pub fn write_file<I>(path: &Path, format: Option<Format>, frames: I, options: &WriteOptions) -> Result<usize>
 where
     I: IntoIterator<Item = Result<Structure>>,
 {
