@@ -105,6 +105,9 @@ pub struct ReadOptions {
     /// (0-based) is `type_map[t]`. When absent, LAMMPS data infers elements from `Masses`, and LAMMPS
     /// dumps and `.cfg` files need an `element` column or this map.
     pub type_map: Option<Vec<Element>>,
+    /// LAMMPS data `atom_style` (`atomic`, `charge`, `full`, `molecular`) when the `Atoms` section header
+    /// carries no `# style` comment; otherwise the style is inferred from the column count.
+    pub atom_style: Option<String>,
 }
 
 /// Options for writers.
@@ -113,6 +116,9 @@ pub struct WriteOptions {
     /// Element of each type index (see [`ReadOptions::type_map`]); when absent, types are numbered by
     /// order of first appearance of each element in the first frame written.
     pub type_map: Option<Vec<Element>>,
+    /// LAMMPS data `atom_style` to write (`atomic`, `charge`, `full`, `molecular`); by default `charge`
+    /// when the structure has charges, else `atomic`.
+    pub atom_style: Option<String>,
 }
 
 /// A boxed stream of frames.
