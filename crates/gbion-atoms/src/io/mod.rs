@@ -12,6 +12,7 @@ pub mod extxyz;
 pub mod lammps_data;
 pub mod lammps_dump;
 pub mod poscar;
+pub(crate) mod text;
 
 use crate::{Element, Error, Result, Structure};
 use std::fs::File;
