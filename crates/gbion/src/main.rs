@@ -2,6 +2,7 @@
 //! or a stable JSON object with `--json`; errors go to stderr with a non-zero exit status.
 
 mod output;
+mod plot;
 mod transport;
 
 use clap::{Parser, Subcommand};
