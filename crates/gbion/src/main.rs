@@ -3,6 +3,8 @@
 
 mod output;
 mod plot;
+mod quickstart;
+mod structure_cmd;
 mod transport;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +22,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job on an embedded default: build an LSTZ0.75 perovskite supercell and summarise it.
+    Quickstart(quickstart::QuickstartArgs),
+    /// Summarise a structure or trajectory file: species, cell, density, composition, shortest distance.
+    Info(structure_cmd::InfoArgs),
+    /// Convert between extxyz, POSCAR, LAMMPS data/dump and MLIP .cfg.
+    Convert(structure_cmd::ConvertArgs),
     /// Tracer diffusion in polycrystals: models, forward simulation, SIMS inversion (paper 003).
     #[command(subcommand)]
     Transport(transport::TransportCmd),
@@ -28,6 +36,9 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Quickstart(args) => quickstart::run(args),
+        Command::Info(args) => structure_cmd::info(args),
+        Command::Convert(args) => structure_cmd::convert(args),
         Command::Transport(cmd) => transport::run(cmd),
     };
     if let Err(err) = result {

@@ -6,13 +6,18 @@ use std::io::Write;
 use std::path::Path;
 
 /// Print `value` as pretty JSON when `json` is set, otherwise print the human summary `human()`.
+/// A closed pipe on stdout (`gbion ... | head`) is not an error.
 pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+    let text = if json {
+        serde_json::to_string_pretty(value)? + "\n"
     } else {
-        print!("{}", human());
+        human()
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Write a file atomically: the bytes go to a temporary file in the same directory, which is then renamed
