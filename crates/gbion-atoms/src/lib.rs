@@ -6,10 +6,12 @@ pub mod element;
 pub mod error;
 pub mod io;
 pub mod linalg;
+pub mod neighbor;
 pub mod structure;
 
 pub use cell::Cell;
 pub use element::Element;
 pub use error::{Error, Result};
 pub use linalg::{Mat3, Vec3};
+pub use neighbor::{ListKind, Neighbor, NeighborList};
 pub use structure::{InfoValue, Property, Results, SiteKind, Structure};

@@ -280,6 +280,13 @@ impl Structure {
         Ok(())
     }
 
+    /// The shortest distance (Å) between any two atoms, periodic images included (an atom and its own
+    /// image count); `None` for fewer than two atoms in a non-periodic cell. O(N) by cell lists (see
+    /// [`crate::neighbor::min_distance`]); errors only on non-finite positions.
+    pub fn min_distance(&self) -> Result<Option<f64>> {
+        crate::neighbor::min_distance(&self.cell, &self.positions)
+    }
+
     /// The shortest distance between any two atoms, periodic images included (an atom and its own image
     /// count), by brute force over pairs with the minimum-image convention plus self images. `None` for a
     /// single atom in a non-periodic cell. O(N²): for large structures use a neighbour list.

@@ -1,0 +1,73 @@
+//! Neighbour-list build time for cubic perovskite ABO3 supercells (a = 3.95 Å) of about 1k, 10k, 100k and
+//! 1M atoms at a 5 Å cutoff (no skin), half list. Criterion reports the time per build with the atom count
+//! as throughput ("elements"), so time per atom = time / N; the goal is under 0.3 µs per atom at 100k atoms
+//! on one core, and flat in N.
+//!
+//! Run: `RAYON_NUM_THREADS=1 cargo bench -p gbion-atoms --bench neighbor_list`.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use gbion_atoms::{Cell, ListKind, NeighborList, Vec3};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// Lattice parameter of the cubic perovskite (Å).
+const LATTICE: f64 = 3.95;
+/// Cutoff of the build (Å).
+const CUTOFF: f64 = 5.0;
+
+/// Positions of an n×n×n supercell of cubic ABO3: A at the corner, B at the body centre, O at the face
+/// centres (5 n³ atoms), in the supercell's periodic cubic cell.
+fn perovskite_supercell(n: usize) -> (Cell, Vec<Vec3>) {
+    const BASIS: [Vec3; 5] = [
+        [0.0, 0.0, 0.0],
+        [0.5, 0.5, 0.5],
+        [0.5, 0.5, 0.0],
+        [0.5, 0.0, 0.5],
+        [0.0, 0.5, 0.5],
+    ];
+    let mut positions = Vec::with_capacity(5 * n * n * n);
+    for i in 0..n {
+        for j in 0..n {
+            for k in 0..n {
+                for s in BASIS {
+                    positions.push([
+                        (i as f64 + s[0]) * LATTICE,
+                        (j as f64 + s[1]) * LATTICE,
+                        (k as f64 + s[2]) * LATTICE,
+                    ]);
+                }
+            }
+        }
+    }
+    let length = LATTICE * n as f64;
+    let cell = Cell::orthorhombic([length; 3]).expect("a cubic cell");
+    (cell, positions)
+}
+
+fn build_half_list(c: &mut Criterion) {
+    let mut group = c.benchmark_group("neighbor_list_build_half_5A");
+    // Supercells of 6³, 13³, 27³ and 58³ unit cells: 1 080, 10 985, 98 415 and 975 560 atoms.
+    for repeat in [6usize, 13, 27, 58] {
+        let (cell, positions) = perovskite_supercell(repeat);
+        let n_atoms = positions.len();
+        group.throughput(Throughput::Elements(n_atoms as u64));
+        if n_atoms > 200_000 {
+            group.sample_size(10);
+            group.measurement_time(Duration::from_secs(10));
+        } else {
+            group.sample_size(20);
+            group.measurement_time(Duration::from_secs(5));
+        }
+        group.bench_with_input(BenchmarkId::from_parameter(n_atoms), &positions, |b, positions| {
+            b.iter(|| {
+                let list = NeighborList::build_from(&cell, black_box(positions), CUTOFF, 0.0, ListKind::Half)
+                    .expect("a valid build");
+                black_box(list.n_entries())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, build_half_list);
+criterion_main!(benches);
