@@ -1,1 +1,0 @@
-//! (module being written: see the owner's commit)
