@@ -400,12 +400,13 @@ fn boundary_line(map: &GrainMap, (a, b): (u32, u32), faces: &[[f64; 2]], half: f
     let mid = *faces.iter().min_by(|p, q| dist2(p).total_cmp(&dist2(q)))?;
     let centroid = |grain: u32| -> Option<[f64; 2]> {
         let (mut sx, mut sy, mut count) = (0.0, 0.0, 0.0);
-        let r = half.ceil() as isize;
-        for dy in -r..=r {
-            for dx in -r..=r {
-                let (x, y) = (mid[0].round() as isize + dx, mid[1].round() as isize + dy);
-                let inside = x >= 0 && y >= 0 && (x as usize) < map.nx && (y as usize) < map.ny;
-                if inside && map.at(x as usize, y as usize) == grain && (dx * dx + dy * dy) as f64 <= half * half {
+        // Pixels within `half` of the (possibly half-integer) midpoint: symmetric about a straight boundary.
+        let r = half.ceil() as isize + 1;
+        let (cx, cy) = (mid[0].floor() as isize, mid[1].floor() as isize);
+        for y in (cy - r).max(0)..=(cy + r).min(map.ny as isize - 1) {
+            for x in (cx - r).max(0)..=(cx + r).min(map.nx as isize - 1) {
+                let d2 = (x as f64 - mid[0]).powi(2) + (y as f64 - mid[1]).powi(2);
+                if map.at(x as usize, y as usize) == grain && d2 <= half * half {
                     sx += x as f64;
                     sy += y as f64;
                     count += 1.0;

@@ -130,7 +130,6 @@ pub(crate) fn least_squares(model: &impl Residuals, p0: &[f64]) -> Result<LsqOut
     Ok(LsqOutcome {
         params,
         covariance: inverse * reduced_chi2,
-        chi2,
         reduced_chi2,
     })
 }

@@ -5,6 +5,7 @@
 mod lsq;
 
 pub mod erfc;
+pub mod evolution;
 pub mod gb_step;
 
 pub use lsq::FitError;
