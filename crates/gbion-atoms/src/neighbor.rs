@@ -86,8 +86,7 @@ impl NeighborList {
         }
         let range = cutoff + skin;
         let binning = Binning::new(cell, positions, range)?;
-        let pairs = binning.collect_half_pairs(range * range);
-        let (offsets, neighbors, shifts) = compressed_rows(positions.len(), &pairs, kind);
+        let (offsets, neighbors, shifts) = binning.compressed_rows(range * range, kind);
         Ok(NeighborList {
             kind,
             cutoff,
@@ -233,9 +232,9 @@ pub fn min_distance(cell: &Cell, positions: &[Vec3]) -> Result<Option<f64>> {
     loop {
         let binning = Binning::new(cell, positions, range)?;
         let mut best = f64::INFINITY;
-        let _ = binning.for_each_half_pair(range * range, |_, _, _, d2| {
-            best = best.min(d2);
-            if d2 == 0.0 {
+        let _ = binning.for_each_half_pair(range * range, |hit| {
+            best = best.min(hit.distance2);
+            if hit.distance2 == 0.0 {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
@@ -302,46 +301,12 @@ struct RawPair {
     shift: [i32; 3],
 }
 
-/// CSR arrays from the half pairs (owner < other, or owner == other with a lexicographically positive
-/// shift): a half list stores each as found; a full list also stores the reverse (other, owner, −shift).
-/// Counting sort by owner, O(N + pairs), rows keep the traversal order.
-fn compressed_rows(n_atoms: usize, pairs: &[RawPair], kind: ListKind) -> (Vec<usize>, Vec<u32>, Vec<[i32; 3]>) {
-    let mut counts = vec![0usize; n_atoms + 1];
-    for p in pairs {
-        counts[p.owner as usize + 1] += 1;
-        if kind == ListKind::Full {
-            counts[p.other as usize + 1] += 1;
-        }
-    }
-    for i in 0..n_atoms {
-        counts[i + 1] += counts[i];
-    }
-    let offsets = counts.clone();
-    let total = offsets[n_atoms];
-    let mut neighbors = vec![0u32; total];
-    let mut shifts = vec![[0i32; 3]; total];
-    let mut next = counts;
-    let mut place = |owner: u32, other: u32, shift: [i32; 3]| {
-        let slot = &mut next[owner as usize];
-        neighbors[*slot] = other;
-        shifts[*slot] = shift;
-        *slot += 1;
-    };
-    for p in pairs {
-        place(p.owner, p.other, p.shift);
-        if kind == ListKind::Full {
-            place(p.other, p.owner, p.shift.map(|s| -s));
-        }
-    }
-    (offsets, neighbors, shifts)
-}
-
 /// Largest |image offset| of a position accepted (cells away from the given cell), so that every shift
 /// sum fits an `i32`.
 const MAX_IMAGE_OFFSET: f64 = (1i64 << 29) as f64;
 /// Largest number of bin offsets searched around a bin; more means the range spans an absurd number of
 /// periodic images of a thin cell.
-const MAX_STENCIL: usize = 50_000_000;
+const MAX_STENCIL: usize = 10_000_000;
 /// Relative margin that keeps a bin at least as wide as the range despite rounding.
 const WIDTH_MARGIN: f64 = 1e-9;
 
@@ -422,24 +387,29 @@ impl Grid {
         (b[0] * self.counts[1] + b[1]) * self.counts[2] + b[2]
     }
 
-    /// The bin reached from bin coordinates `b` by `offset`, with the image shift crossed on the way, or
-    /// `None` when it falls off a non-periodic edge.
-    fn neighbor_bin(&self, b: [usize; 3], offset: [i64; 3]) -> Option<([usize; 3], [i32; 3])> {
-        let mut target = [0usize; 3];
-        let mut shift = [0i32; 3];
-        for k in 0..3 {
+    /// The wrap tables of this grid: for each axis, bin b and offset d ∈ [−reach, reach], the bin b + d
+    /// wrapped into the grid with the image shift crossed, or `None` past a non-periodic edge.
+    fn wrap_tables(&self) -> WrapTables {
+        let axis = |k: usize| -> Vec<Option<(usize, i32)>> {
             let n = self.counts[k] as i64;
-            let v = b[k] as i64 + offset[k];
-            if self.pbc[k] {
-                target[k] = v.rem_euclid(n) as usize;
-                shift[k] = v.div_euclid(n) as i32;
-            } else if (0..n).contains(&v) {
-                target[k] = v as usize;
-            } else {
-                return None;
+            let m = self.reach[k] as i64;
+            let mut table = Vec::with_capacity(self.counts[k] * (2 * self.reach[k] + 1));
+            for b in 0..n {
+                for d in -m..=m {
+                    let v = b + d;
+                    table.push(if self.pbc[k] {
+                        Some((v.rem_euclid(n) as usize, v.div_euclid(n) as i32))
+                    } else {
+                        (0..n).contains(&v).then_some((v as usize, 0))
+                    });
+                }
             }
+            table
+        };
+        WrapTables {
+            reach: self.reach,
+            axes: [axis(0), axis(1), axis(2)],
         }
-        Some((target, shift))
     }
 
     /// Bin offsets whose pairs are visited from the lower side: the lexicographically positive offsets
@@ -520,61 +490,88 @@ impl Binning {
         })
     }
 
-    /// Every pair within √`range2` as a [`RawPair`] in the caller's indices and the half-list convention.
-    fn collect_half_pairs(&self, range2: f64) -> Vec<RawPair> {
-        let mut pairs = Vec::with_capacity(self.positions.len() * 8);
-        let _ = self.for_each_half_pair(range2, |a, b, shift, _| {
-            pairs.push(self.raw_pair(a, b, shift));
+    /// CSR arrays (offsets, neighbours, shifts) of every pair within √`range2`: a half list stores each
+    /// pair once in the half-list convention, a full list also stores the reverse (other, owner, −shift).
+    ///
+    /// Two traversals, the first counting entries per row, the second writing each entry in place: no
+    /// temporary pair buffer (on large lists, writing memory costs more than a second traversal).
+    fn compressed_rows(&self, range2: f64, kind: ListKind) -> (Vec<usize>, Vec<u32>, Vec<[i32; 3]>) {
+        let n_atoms = self.positions.len();
+        let mut offsets = vec![0usize; n_atoms + 1];
+        let _ = self.for_each_half_pair(range2, |hit| {
+            let pair = hit.oriented();
+            offsets[pair.owner as usize + 1] += 1;
+            if kind == ListKind::Full {
+                offsets[pair.other as usize + 1] += 1;
+            }
             ControlFlow::<()>::Continue(())
         });
-        pairs
-    }
-
-    /// The pair of binned atoms a, b with internal shift S (w_b + S·M − w_a), in the caller's indices and
-    /// positions: x_b + (S + n_a − n_b)·M − x_a, oriented so that owner < other, or, for an atom and its
-    /// own image, the shift is lexicographically positive.
-    fn raw_pair(&self, a: usize, b: usize, shift: [i32; 3]) -> RawPair {
-        let (na, nb) = (self.image[a], self.image[b]);
-        let shift = [0, 1, 2].map(|k| shift[k] + na[k] - nb[k]);
-        let (ia, ib) = (self.original[a], self.original[b]);
-        if ia < ib || (ia == ib && shift > [0, 0, 0]) {
-            RawPair {
-                owner: ia,
-                other: ib,
-                shift,
-            }
-        } else {
-            RawPair {
-                owner: ib,
-                other: ia,
-                shift: shift.map(|s| -s),
-            }
+        for i in 0..n_atoms {
+            offsets[i + 1] += offsets[i];
         }
+        let total = offsets[n_atoms];
+        let mut neighbors = vec![0u32; total];
+        let mut shifts = vec![[0i32; 3]; total];
+        let mut next = offsets.clone();
+        let mut place = |owner: u32, other: u32, shift: [i32; 3]| {
+            if let Some(slot) = next.get_mut(owner as usize)
+                && let (Some(n), Some(s)) = (neighbors.get_mut(*slot), shifts.get_mut(*slot))
+            {
+                *n = other;
+                *s = shift;
+                *slot += 1;
+            }
+        };
+        let _ = self.for_each_half_pair(range2, |hit| {
+            let pair = hit.oriented();
+            place(pair.owner, pair.other, pair.shift);
+            if kind == ListKind::Full {
+                place(pair.other, pair.owner, [-pair.shift[0], -pair.shift[1], -pair.shift[2]]);
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        (offsets, neighbors, shifts)
     }
 
-    /// Call `visit(a, b, S, d²)` once for every pair of binned atoms (a, b) and image S with
-    /// d² = |w_b + S·M − w_a|² ≤ `range2`, excluding an atom with itself at S = 0. Each unordered pair at
-    /// each image distance is visited exactly once: offsets d and −d between two bins describe the same
-    /// pairs, so only lexicographically positive offsets are walked, plus the pairs a < b within a bin.
-    /// Stops when `visit` breaks.
+    /// Call `visit` once for every pair of atoms and image within √`range2` (an atom with itself only at a
+    /// non-zero image). Each unordered pair at each image distance is visited exactly once: bin offsets d
+    /// and −d describe the same pairs, so only lexicographically positive offsets are walked, plus the
+    /// pairs a < b within a bin. Stops when `visit` breaks.
+    ///
+    /// For speed, the candidates of one bin (its own atoms, then the atoms of every stencil bin moved by
+    /// their image translation) are first gathered into contiguous arrays; each atom of the bin then scans
+    /// the candidates after itself in one branch-free loop that compacts the indices of those in range.
     fn for_each_half_pair<F>(&self, range2: f64, mut visit: F) -> ControlFlow<()>
     where
-        F: FnMut(usize, usize, [i32; 3], f64) -> ControlFlow<()>,
+        F: FnMut(PairHit) -> ControlFlow<()>,
     {
         let stencil = self.grid.half_stencil();
+        let wrap = self.grid.wrap_tables();
+        let mut candidates = Candidates::default();
+        let mut in_range: Vec<u32> = Vec::new();
         let counts = self.grid.counts;
         for ba in 0..counts[0] {
             for bb in 0..counts[1] {
                 for bc in 0..counts[2] {
                     let here = [ba, bb, bc];
                     let own = self.bin_range(self.grid.flat(here));
-                    self.visit_within_bin(own.clone(), range2, &mut visit)?;
-                    for &offset in &stencil {
-                        let Some((there, shift)) = self.grid.neighbor_bin(here, offset) else {
-                            continue;
-                        };
-                        let other = self.bin_range(self.grid.flat(there));
-                        self.visit_between_bins(own.clone(), other, shift, range2, &mut visit)?;
+                    if own.is_empty() {
+                        continue;
+                    }
+                    self.gather(here, own.clone(), &stencil, &wrap, &mut candidates);
+                    for (p, a) in own.enumerate() {
+                        let origin = self.positions[a];
+                        candidates.within(origin, p + 1, range2, &mut in_range);
+                        for &k in &in_range {
+                            let k = k as usize;
+                            visit(PairHit {
+                                owner: self.original[a],
+                                owner_image: self.image[a],
+                                other: candidates.original[k],
+                                partial_shift: candidates.partial_shift[k],
+                                distance2: candidates.distance2(k, origin),
+                            })?;
+                        }
                     }
                 }
             }
@@ -582,60 +579,149 @@ impl Binning {
         ControlFlow::Continue(())
     }
 
+    /// Fill `candidates` with the atoms of bin `here` (range `own`) and of every bin at a stencil offset.
+    fn gather(
+        &self,
+        here: [usize; 3],
+        own: std::ops::Range<usize>,
+        stencil: &[[i64; 3]],
+        wrap: &WrapTables,
+        candidates: &mut Candidates,
+    ) {
+        candidates.clear();
+        candidates.extend(self, own, [0; 3], [0.0; 3]);
+        for &offset in stencil {
+            let Some((there, shift)) = wrap.neighbor_bin(here, offset) else {
+                continue;
+            };
+            let atoms = self.bin_range(self.grid.flat(there));
+            if !atoms.is_empty() {
+                candidates.extend(self, atoms, shift, self.cell.translation(shift));
+            }
+        }
+    }
+
     fn bin_range(&self, bin: usize) -> std::ops::Range<usize> {
         self.bin_start[bin]..self.bin_start[bin + 1]
     }
+}
 
-    fn visit_within_bin<F>(&self, bin: std::ops::Range<usize>, range2: f64, visit: &mut F) -> ControlFlow<()>
-    where
-        F: FnMut(usize, usize, [i32; 3], f64) -> ControlFlow<()>,
-    {
-        let atoms = &self.positions[bin.clone()];
-        for (ia, &wa) in atoms.iter().enumerate() {
-            for (ib, &wb) in atoms.iter().enumerate().skip(ia + 1) {
-                let d2 = distance2(wb, wa);
-                if d2 <= range2 {
-                    visit(bin.start + ia, bin.start + ib, [0; 3], d2)?;
-                }
-            }
-        }
-        ControlFlow::Continue(())
-    }
+/// A pair found by the traversal, before orientation: owner atom a (caller's index, image offset n_a) and
+/// the other atom b with `partial_shift` = S − n_b, so that r = x_b + (S − n_b + n_a)·M − x_a.
+#[derive(Clone, Copy, Debug)]
+struct PairHit {
+    owner: u32,
+    owner_image: [i32; 3],
+    other: u32,
+    partial_shift: [i32; 3],
+    distance2: f64,
+}
 
-    fn visit_between_bins<F>(
-        &self,
-        own: std::ops::Range<usize>,
-        other: std::ops::Range<usize>,
-        shift: [i32; 3],
-        range2: f64,
-        visit: &mut F,
-    ) -> ControlFlow<()>
-    where
-        F: FnMut(usize, usize, [i32; 3], f64) -> ControlFlow<()>,
-    {
-        if own.is_empty() || other.is_empty() {
-            return ControlFlow::Continue(());
+impl PairHit {
+    /// The pair in the half-list convention: owner < other, or, for an atom and its own image, a
+    /// lexicographically positive shift; the shift is relative to the caller's positions.
+    #[inline(always)]
+    fn oriented(self) -> RawPair {
+        let p = self.partial_shift;
+        let n = self.owner_image;
+        let shift = [p[0] + n[0], p[1] + n[1], p[2] + n[2]];
+        let swap = if self.owner == self.other {
+            shift < [0, 0, 0]
+        } else {
+            self.other < self.owner
+        };
+        let sign = 1 - 2 * swap as i32;
+        RawPair {
+            owner: self.owner.min(self.other),
+            other: self.owner.max(self.other),
+            shift: [sign * shift[0], sign * shift[1], sign * shift[2]],
         }
-        let translation = self.cell.translation(shift);
-        let targets = &self.positions[other.clone()];
-        for (ia, &wa) in self.positions[own.clone()].iter().enumerate() {
-            // w_b + S·M − w_a = w_b − (w_a − S·M)
-            let origin = sub(wa, translation);
-            for (ib, &wb) in targets.iter().enumerate() {
-                let d2 = distance2(wb, origin);
-                if d2 <= range2 {
-                    visit(own.start + ia, other.start + ib, shift, d2)?;
-                }
-            }
-        }
-        ControlFlow::Continue(())
     }
 }
 
-#[inline(always)]
-fn distance2(a: Vec3, b: Vec3) -> f64 {
-    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+/// Candidate neighbours of one bin, contiguous (structure of arrays): positions moved by their image
+/// translation, caller's index, and S − n_b.
+#[derive(Default)]
+struct Candidates {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
+    original: Vec<u32>,
+    partial_shift: Vec<[i32; 3]>,
+}
+
+impl Candidates {
+    fn clear(&mut self) {
+        self.x.clear();
+        self.y.clear();
+        self.z.clear();
+        self.original.clear();
+        self.partial_shift.clear();
+    }
+
+    /// Append the binned atoms `atoms`, seen through image `shift` (translation `t` = S·M).
+    fn extend(&mut self, binning: &Binning, atoms: std::ops::Range<usize>, shift: [i32; 3], t: Vec3) {
+        let positions = &binning.positions[atoms.clone()];
+        self.x.extend(positions.iter().map(|w| w[0] + t[0]));
+        self.y.extend(positions.iter().map(|w| w[1] + t[1]));
+        self.z.extend(positions.iter().map(|w| w[2] + t[2]));
+        self.original.extend_from_slice(&binning.original[atoms.clone()]);
+        self.partial_shift.extend(
+            binning.image[atoms]
+                .iter()
+                .map(|n| [shift[0] - n[0], shift[1] - n[1], shift[2] - n[2]]),
+        );
+    }
+
+    /// Indices k ≥ `first` of candidates within √`range2` of `origin`, into `in_range` (replaced). The
+    /// loop has no data-dependent branch: every index is written, and the write position advances only
+    /// for candidates in range.
+    #[inline(always)]
+    fn within(&self, origin: Vec3, first: usize, range2: f64, in_range: &mut Vec<u32>) {
+        let len = self.x.len();
+        in_range.clear();
+        in_range.resize(len.saturating_sub(first) + 1, 0);
+        let mut found = 0usize;
+        let xs = &self.x[first.min(len)..];
+        let ys = &self.y[first.min(len)..len];
+        let zs = &self.z[first.min(len)..len];
+        for (k, ((&x, &y), &z)) in xs.iter().zip(ys).zip(zs).enumerate() {
+            let (dx, dy, dz) = (x - origin[0], y - origin[1], z - origin[2]);
+            let d2 = dx * dx + dy * dy + dz * dz;
+            if let Some(slot) = in_range.get_mut(found) {
+                *slot = (first + k) as u32;
+            }
+            found += (d2 <= range2) as usize;
+        }
+        in_range.truncate(found);
+    }
+
+    fn distance2(&self, k: usize, origin: Vec3) -> f64 {
+        let (dx, dy, dz) = (self.x[k] - origin[0], self.y[k] - origin[1], self.z[k] - origin[2]);
+        dx * dx + dy * dy + dz * dz
+    }
+}
+
+/// For each axis, the bin reached from every bin by every offset within reach, with the image shift
+/// crossed (`None` past a non-periodic edge): table lookups instead of divisions in the traversal.
+struct WrapTables {
+    reach: [usize; 3],
+    axes: [Vec<Option<(usize, i32)>>; 3],
+}
+
+impl WrapTables {
+    fn neighbor_bin(&self, b: [usize; 3], offset: [i64; 3]) -> Option<([usize; 3], [i32; 3])> {
+        let mut target = [0usize; 3];
+        let mut shift = [0i32; 3];
+        for k in 0..3 {
+            let width = 2 * self.reach[k] + 1;
+            let column = (offset[k] + self.reach[k] as i64) as usize;
+            let (t, s) = self.axes[k][b[k] * width + column]?;
+            target[k] = t;
+            shift[k] = s;
+        }
+        Some((target, shift))
+    }
 }
 
 /// Fractional coordinates wrapped into [0, 1) along periodic directions, with the integer offset removed
