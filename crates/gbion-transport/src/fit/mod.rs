@@ -7,5 +7,6 @@ mod lsq;
 pub mod erfc;
 pub mod evolution;
 pub mod gb_step;
+pub mod image;
 
 pub use lsq::FitError;
