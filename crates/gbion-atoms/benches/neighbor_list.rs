@@ -44,30 +44,62 @@ fn perovskite_supercell(n: usize) -> (Cell, Vec<Vec3>) {
     (cell, positions)
 }
 
+/// Supercells of 6³, 13³, 27³ and 58³ unit cells: 1 080, 10 985, 98 415 and 975 560 atoms.
+const REPEATS: [usize; 4] = [6, 13, 27, 58];
+
+/// Fewer, longer samples for the million-atom case so that the whole run stays short.
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, n_atoms: usize) {
+    group.throughput(Throughput::Elements(n_atoms as u64));
+    if n_atoms > 200_000 {
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(10));
+    } else {
+        group.sample_size(20);
+        group.measurement_time(Duration::from_secs(5));
+    }
+}
+
+/// A fresh list each time: includes allocating (and the operating system zeroing) its memory.
 fn build_half_list(c: &mut Criterion) {
     let mut group = c.benchmark_group("neighbor_list_build_half_5A");
-    // Supercells of 6³, 13³, 27³ and 58³ unit cells: 1 080, 10 985, 98 415 and 975 560 atoms.
-    for repeat in [6usize, 13, 27, 58] {
+    for repeat in REPEATS {
         let (cell, positions) = perovskite_supercell(repeat);
-        let n_atoms = positions.len();
-        group.throughput(Throughput::Elements(n_atoms as u64));
-        if n_atoms > 200_000 {
-            group.sample_size(10);
-            group.measurement_time(Duration::from_secs(10));
-        } else {
-            group.sample_size(20);
-            group.measurement_time(Duration::from_secs(5));
-        }
-        group.bench_with_input(BenchmarkId::from_parameter(n_atoms), &positions, |b, positions| {
-            b.iter(|| {
-                let list = NeighborList::build_from(&cell, black_box(positions), CUTOFF, 0.0, ListKind::Half)
-                    .expect("a valid build");
-                black_box(list.n_entries())
-            })
-        });
+        configure(&mut group, positions.len());
+        group.bench_with_input(
+            BenchmarkId::from_parameter(positions.len()),
+            &positions,
+            |b, positions| {
+                b.iter(|| {
+                    let list = NeighborList::build_from(&cell, black_box(positions), CUTOFF, 0.0, ListKind::Half)
+                        .expect("a valid build");
+                    black_box(list.n_entries())
+                })
+            },
+        );
     }
     group.finish();
 }
 
-criterion_group!(benches, build_half_list);
+/// A rebuild into an existing list's memory, as in molecular dynamics when atoms moved past the skin.
+fn rebuild_half_list(c: &mut Criterion) {
+    let mut group = c.benchmark_group("neighbor_list_rebuild_half_5A");
+    for repeat in REPEATS {
+        let (cell, positions) = perovskite_supercell(repeat);
+        configure(&mut group, positions.len());
+        let mut list = NeighborList::build_from(&cell, &positions, CUTOFF, 0.0, ListKind::Half).expect("a valid build");
+        group.bench_with_input(
+            BenchmarkId::from_parameter(positions.len()),
+            &positions,
+            |b, positions| {
+                b.iter(|| {
+                    list.rebuild_from(&cell, black_box(positions)).expect("a valid build");
+                    black_box(list.n_entries())
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, build_half_list, rebuild_half_list);
 criterion_main!(benches);

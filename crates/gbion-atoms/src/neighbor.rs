@@ -77,6 +77,23 @@ impl NeighborList {
     /// not finite or lies absurdly far outside the cell, or the range needs an absurd number of images.
     pub fn build_from(cell: &Cell, positions: &[Vec3], cutoff: f64, skin: f64, kind: ListKind) -> Result<NeighborList> {
         check_range(cutoff, skin)?;
+        let mut list = NeighborList {
+            kind,
+            cutoff,
+            skin,
+            cell: cell.clone(),
+            reference: Vec::new(),
+            offsets: Vec::new(),
+            neighbors: Vec::new(),
+            shifts: Vec::new(),
+        };
+        list.rebuild_from(cell, positions)?;
+        Ok(list)
+    }
+
+    /// Rebuild for new positions and cell with the same cutoff, skin and kind, reusing the list's memory
+    /// (what [`Self::update`] does when a rebuild is needed). On error the list is left unchanged.
+    pub fn rebuild_from(&mut self, cell: &Cell, positions: &[Vec3]) -> Result<()> {
         if u32::try_from(positions.len()).is_err() {
             return Err(Error::Invalid(format!(
                 "{} atoms exceed the neighbour list's limit of {}",
@@ -84,19 +101,19 @@ impl NeighborList {
                 u32::MAX
             )));
         }
-        let range = cutoff + skin;
+        let range = self.cutoff + self.skin;
         let binning = Binning::new(cell, positions, range)?;
-        let (offsets, neighbors, shifts) = binning.compressed_rows(range * range, kind);
-        Ok(NeighborList {
-            kind,
-            cutoff,
-            skin,
-            cell: cell.clone(),
-            reference: positions.to_vec(),
-            offsets,
-            neighbors,
-            shifts,
-        })
+        binning.fill_rows(
+            range * range,
+            self.kind,
+            &mut self.offsets,
+            &mut self.neighbors,
+            &mut self.shifts,
+        );
+        self.cell.clone_from(cell);
+        self.reference.clear();
+        self.reference.extend_from_slice(positions);
+        Ok(())
     }
 
     /// Half or full.
@@ -193,8 +210,9 @@ impl NeighborList {
         let limit = 0.25 * self.skin * self.skin;
         positions.iter().zip(&self.reference).any(|(now, then)| {
             let d = sub(*now, *then);
-            // `!(… <= …)` so that a NaN position asks for a rebuild (which then reports it).
-            !(dot(d, d) <= limit)
+            let moved2 = dot(d, d);
+            // A NaN position asks for a rebuild, which then reports it.
+            moved2 > limit || moved2.is_nan()
         })
     }
 
@@ -208,7 +226,7 @@ impl NeighborList {
         if !self.needs_rebuild_in(&structure.cell, &structure.positions) {
             return Ok(false);
         }
-        *self = NeighborList::build(structure, self.cutoff, self.skin, self.kind)?;
+        self.rebuild_from(&structure.cell, &structure.positions)?;
         Ok(true)
     }
 }
@@ -332,11 +350,10 @@ impl Grid {
         let pbc = cell.pbc();
         let heights = cell.heights();
         let width = |k: usize| span[k] * heights[k];
-        let mut counts = [0usize; 3];
-        for k in 0..3 {
+        let mut counts = [0, 1, 2].map(|k| {
             let fit = (width(k) / (range * (1.0 + WIDTH_MARGIN))).floor();
-            counts[k] = if fit >= 1.0 { fit.min(1e9) as usize } else { 1 };
-        }
+            if fit >= 1.0 { fit.min(1e9) as usize } else { 1 }
+        });
         let max_bins = 2 * n_atoms + 64;
         while total_bins(counts) > max_bins {
             let widest = (0..3).max_by_key(|&k| counts[k]).expect("three axes");
@@ -490,14 +507,24 @@ impl Binning {
         })
     }
 
-    /// CSR arrays (offsets, neighbours, shifts) of every pair within √`range2`: a half list stores each
-    /// pair once in the half-list convention, a full list also stores the reverse (other, owner, −shift).
+    /// Fill the CSR arrays (`offsets`, `neighbors`, `shifts`, replaced, their memory reused) with every
+    /// pair within √`range2`: a half list stores each pair once in the half-list convention, a full list
+    /// also stores the reverse (other, owner, −shift).
     ///
     /// Two traversals, the first counting entries per row, the second writing each entry in place: no
-    /// temporary pair buffer (on large lists, writing memory costs more than a second traversal).
-    fn compressed_rows(&self, range2: f64, kind: ListKind) -> (Vec<usize>, Vec<u32>, Vec<[i32; 3]>) {
+    /// temporary pair buffer (on large lists, writing memory costs about as much as a second traversal,
+    /// and the peak memory stays that of the list itself).
+    fn fill_rows(
+        &self,
+        range2: f64,
+        kind: ListKind,
+        offsets: &mut Vec<usize>,
+        neighbors: &mut Vec<u32>,
+        shifts: &mut Vec<[i32; 3]>,
+    ) {
         let n_atoms = self.positions.len();
-        let mut offsets = vec![0usize; n_atoms + 1];
+        offsets.clear();
+        offsets.resize(n_atoms + 1, 0);
         let _ = self.for_each_half_pair(range2, |hit| {
             let pair = hit.oriented();
             offsets[pair.owner as usize + 1] += 1;
@@ -510,8 +537,10 @@ impl Binning {
             offsets[i + 1] += offsets[i];
         }
         let total = offsets[n_atoms];
-        let mut neighbors = vec![0u32; total];
-        let mut shifts = vec![[0i32; 3]; total];
+        neighbors.clear();
+        neighbors.resize(total, 0);
+        shifts.clear();
+        shifts.resize(total, [0; 3]);
         let mut next = offsets.clone();
         let mut place = |owner: u32, other: u32, shift: [i32; 3]| {
             if let Some(slot) = next.get_mut(owner as usize)
@@ -530,7 +559,6 @@ impl Binning {
             }
             ControlFlow::<()>::Continue(())
         });
-        (offsets, neighbors, shifts)
     }
 
     /// Call `visit` once for every pair of atoms and image within √`range2` (an atom with itself only at a

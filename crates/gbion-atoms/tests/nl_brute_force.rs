@@ -429,6 +429,28 @@ fn update_rebuilds_only_when_needed() {
 }
 
 #[test]
+fn rebuild_in_place_equals_a_fresh_build_and_failure_leaves_the_list_unchanged() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(41);
+    let cell = random_cell(&mut rng, [true; 3], 0.5);
+    let first = random_positions(&mut rng, &cell, 30);
+    let second = random_positions(&mut rng, &cell, 45);
+    let mut list = NeighborList::build_from(&cell, &first, 3.5, 0.5, ListKind::Full).unwrap();
+    let other_cell = random_cell(&mut rng, [true, false, true], 0.3);
+    list.rebuild_from(&other_cell, &second).unwrap();
+    let fresh = NeighborList::build_from(&other_cell, &second, 3.5, 0.5, ListKind::Full).unwrap();
+    assert_eq!(list.offsets(), fresh.offsets());
+    assert_eq!(list.neighbors(), fresh.neighbors());
+    assert_eq!(list.shifts(), fresh.shifts());
+    assert_eq!(list.cell(), &other_cell);
+    assert!(!list.needs_rebuild_in(&other_cell, &second));
+    let mut bad = second.clone();
+    bad[3] = [f64::INFINITY, 0.0, 0.0];
+    assert!(list.rebuild_from(&other_cell, &bad).is_err());
+    assert_eq!(list.neighbors(), fresh.neighbors());
+    assert_eq!(list.len(), second.len());
+}
+
+#[test]
 fn bad_parameters_and_positions_are_errors() {
     let cell = Cell::orthorhombic([4.0, 4.0, 4.0]).unwrap();
     let ok = [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]];
