@@ -13,25 +13,16 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum IoError {
     #[error("{path}: cannot open: {source}")]
-    Open {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Open { path: PathBuf, source: std::io::Error },
     #[error("{path}, line {line}: {message}")]
-    Csv {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    Csv { path: PathBuf, line: u64, message: String },
     #[error("{path}: {message} (header: {header})")]
     Header {
         path: PathBuf,
         message: String,
         header: String,
     },
-    #[error(
-        "{path}, line {line}, column {column} ({name}): cannot read {value:?} as a finite number"
-    )]
+    #[error("{path}, line {line}, column {column} ({name}): cannot read {value:?} as a finite number")]
     BadNumber {
         path: PathBuf,
         line: u64,
@@ -66,10 +57,7 @@ impl Image {
     /// An image from row-major data; errors when `data.len() != nx * ny` or it is empty.
     pub fn new(nx: usize, ny: usize, data: Vec<f64>) -> Result<Self, String> {
         if nx == 0 || ny == 0 || data.len() != nx * ny {
-            return Err(format!(
-                "image of {nx} x {ny} pixels cannot hold {} values",
-                data.len()
-            ));
+            return Err(format!("image of {nx} x {ny} pixels cannot hold {} values", data.len()));
         }
         Ok(Self { nx, ny, data })
     }
@@ -95,22 +83,18 @@ pub struct LineScan {
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, IoError> {
-    File::open(path)
-        .map(BufReader::new)
-        .map_err(|source| IoError::Open {
-            path: path.to_path_buf(),
-            source,
-        })
+    File::open(path).map(BufReader::new).map_err(|source| IoError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn read_text(path: &Path) -> Result<String, IoError> {
     let mut text = String::new();
-    open(path)?
-        .read_to_string(&mut text)
-        .map_err(|source| IoError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    open(path)?.read_to_string(&mut text).map_err(|source| IoError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(text)
 }
 
@@ -128,9 +112,7 @@ pub fn position_unit_m(column: &str) -> Option<f64> {
     let name = normalise_name(column);
     let (_, unit) = name.rsplit_once('_')?;
     let unit = unit.trim_start_matches('(').trim_end_matches(')');
-    gbion_units::parse_length_m("1", unit)
-        .ok()
-        .filter(|f| *f > 0.0)
+    gbion_units::parse_length_m("1", unit).ok().filter(|f| *f > 0.0)
 }
 
 fn is_fraction_column(name: &str) -> bool {
@@ -175,25 +157,12 @@ fn scan_columns(path: &Path, header: &[String]) -> Result<ScanColumns, IoError> 
         .enumerate()
         .find_map(|(i, name)| position_unit_m(name).map(|f| (i, f)))
         .ok_or_else(|| {
-            header_err(
-                "no position column with a length unit suffix (e.g. `x_mm`, `position_um`)".into(),
-            )
+            header_err("no position column with a length unit suffix (e.g. `x_mm`, `position_um`)".into())
         })?;
-    let others = || {
-        header
-            .iter()
-            .enumerate()
-            .filter(move |(i, _)| *i != position)
-    };
-    let fraction = others()
-        .find(|(_, n)| is_fraction_column(n))
-        .map(|(i, _)| i);
-    let li6 = others()
-        .find(|(_, n)| count_isotope(n) == Some(6))
-        .map(|(i, _)| i);
-    let li7 = others()
-        .find(|(_, n)| count_isotope(n) == Some(7))
-        .map(|(i, _)| i);
+    let others = || header.iter().enumerate().filter(move |(i, _)| *i != position);
+    let fraction = others().find(|(_, n)| is_fraction_column(n)).map(|(i, _)| i);
+    let li6 = others().find(|(_, n)| count_isotope(n) == Some(6)).map(|(i, _)| i);
+    let li7 = others().find(|(_, n)| count_isotope(n) == Some(7)).map(|(i, _)| i);
     let counts = li6.zip(li7);
     if fraction.is_none() && counts.is_none() {
         return Err(header_err(
@@ -210,13 +179,7 @@ fn scan_columns(path: &Path, header: &[String]) -> Result<ScanColumns, IoError> 
 }
 
 /// Parse one field as a finite number, naming file, line and column on failure.
-fn parse_field(
-    path: &Path,
-    line: u64,
-    column: usize,
-    name: &str,
-    value: &str,
-) -> Result<f64, IoError> {
+fn parse_field(path: &Path, line: u64, column: usize, name: &str, value: &str) -> Result<f64, IoError> {
     value
         .trim()
         .parse::<f64>()
@@ -251,22 +214,13 @@ pub fn parse_line_scan(text: &str, path: &Path) -> Result<LineScan, IoError> {
         line: e.position().map_or(0, |p| p.line()),
         message: e.to_string(),
     };
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(csv_err)?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let header: Vec<String> = reader.headers().map_err(csv_err)?.iter().map(str::to_string).collect();
     let cols = scan_columns(path, &header)?;
     let mut position_m = Vec::new();
     let (mut frac, mut li6, mut li7) = (Vec::new(), Vec::new(), Vec::new());
     for record in reader.records() {
         let record = record.map_err(|e| match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                pos,
-                expected_len,
-                len,
-            } => IoError::Ragged {
+            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => IoError::Ragged {
                 path: path.to_path_buf(),
                 line: pos.as_ref().map_or(0, |p| p.line()),
                 expected: *expected_len as usize,
@@ -306,9 +260,7 @@ fn sniff_delimiter(text: &str) -> Option<u8> {
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))?;
-    [b'\t', b';', b',']
-        .into_iter()
-        .find(|d| first.as_bytes().contains(d))
+    [b'\t', b';', b','].into_iter().find(|d| first.as_bytes().contains(d))
 }
 
 /// Read a numeric matrix from a CSV/TSV (or whitespace-separated) text file: one image row per line, no
@@ -412,8 +364,7 @@ pub fn read_tiff_pages(path: &Path) -> Result<Vec<Image>, IoError> {
                 format!("page {} holds non-finite values", pages.len() + 1),
             ));
         }
-        let image =
-            Image::new(width as usize, height as usize, data).map_err(|m| tiff_err(path, m))?;
+        let image = Image::new(width as usize, height as usize, data).map_err(|m| tiff_err(path, m))?;
         pages.push(image);
         if !decoder.more_images() {
             break;
@@ -425,10 +376,7 @@ pub fn read_tiff_pages(path: &Path) -> Result<Vec<Image>, IoError> {
 
 /// Write a single-page 16-bit grayscale TIFF (values are rounded and clamped to 0..=65535). Used for
 /// synthetic count images and tests.
-pub fn write_tiff_u16(
-    pages: &[&Image],
-    w: &mut (impl std::io::Write + std::io::Seek),
-) -> Result<(), String> {
+pub fn write_tiff_u16(pages: &[&Image], w: &mut (impl std::io::Write + std::io::Seek)) -> Result<(), String> {
     let mut encoder = tiff::encoder::TiffEncoder::new(w).map_err(|e| e.to_string())?;
     for image in pages {
         let counts: Vec<u16> = image
@@ -437,11 +385,7 @@ pub fn write_tiff_u16(
             .map(|v| v.round().clamp(0.0, 65535.0) as u16)
             .collect();
         encoder
-            .write_image::<tiff::encoder::colortype::Gray16>(
-                image.nx as u32,
-                image.ny as u32,
-                &counts,
-            )
+            .write_image::<tiff::encoder::colortype::Gray16>(image.nx as u32, image.ny as u32, &counts)
             .map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -490,9 +434,7 @@ pub fn read_isotope_image(spec: &str) -> Result<IsotopeImage, IoError> {
                 n => {
                     return Err(IoError::Shape {
                         path: path.to_path_buf(),
-                        message: format!(
-                            "{n} pages: expected 1 (6Li fraction) or 2 (6Li, 7Li counts)"
-                        ),
+                        message: format!("{n} pages: expected 1 (6Li fraction) or 2 (6Li, 7Li counts)"),
                     });
                 }
             }
@@ -501,10 +443,7 @@ pub fn read_isotope_image(spec: &str) -> Result<IsotopeImage, IoError> {
     if (li6.nx, li6.ny) != (li7.nx, li7.ny) {
         return Err(IoError::Shape {
             path: PathBuf::from(spec),
-            message: format!(
-                "6Li is {}x{} pixels but 7Li is {}x{}",
-                li6.nx, li6.ny, li7.nx, li7.ny
-            ),
+            message: format!("6Li is {}x{} pixels but 7Li is {}x{}", li6.nx, li6.ny, li7.nx, li7.ny),
         });
     }
     Ok(IsotopeImage::Counts { li6, li7 })
@@ -563,4 +502,53 @@ pub fn read_grain_map(path: &Path) -> Result<GrainMap, IoError> {
         ny: image.ny,
         ids,
     })
+}
+
+/// Read a list of lines in pixel coordinates, one `x0,y0,x1,y1` per row (comma, tab, `;` or whitespace
+/// separated); a first row that is not numeric is taken as a header, `#` starts a comment line.
+pub fn read_pixel_lines(path: &Path) -> Result<Vec<[f64; 4]>, IoError> {
+    let text = read_text(path)?;
+    let mut rows = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .peekable();
+    let delimiter = sniff_delimiter(&text);
+    let split = |l: &str| -> Vec<String> {
+        match delimiter {
+            Some(d) => l.split(d as char).map(|f| f.trim().to_string()).collect(),
+            None => l.split_whitespace().map(str::to_string).collect(),
+        }
+    };
+    if let Some((_, first)) = rows.peek()
+        && split(first).iter().any(|f| f.parse::<f64>().is_err())
+    {
+        rows.next();
+    }
+    let names = ["x0", "y0", "x1", "y1"];
+    let lines = rows
+        .map(|(line, l)| {
+            let fields = split(l);
+            if fields.len() != 4 {
+                return Err(IoError::Ragged {
+                    path: path.to_path_buf(),
+                    line,
+                    expected: 4,
+                    found: fields.len(),
+                });
+            }
+            let mut out = [0.0; 4];
+            for (k, value) in fields.iter().enumerate() {
+                out[k] = parse_field(path, line, k, names[k], value)?;
+            }
+            Ok(out)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if lines.is_empty() {
+        return Err(IoError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(lines)
 }

@@ -147,10 +147,7 @@ pub fn scan_fraction(scan: &LineScan) -> Result<FractionProfile, IsotopeError> {
                     Ok(fr) => {
                         out.position_m.push(x);
                         out.fraction.push(fr.value);
-                        out.sigma
-                            .as_mut()
-                            .expect("count data has sigma")
-                            .push(fr.sigma);
+                        out.sigma.as_mut().expect("count data has sigma").push(fr.sigma);
                     }
                     Err(IsotopeError::NoCounts) => {}
                     Err(e) => return Err(e),

@@ -1,8 +1,7 @@
 //! Readers (line-scan CSV, text matrices, TIFF) and the isotope fraction of eqn 1 (paper 003).
 
 use gbion_transport::io::{
-    self, Image, IoError, IsotopeImage, ScanValues, parse_line_scan, parse_matrix_text,
-    read_isotope_image,
+    self, Image, IoError, IsotopeImage, ScanValues, parse_line_scan, parse_matrix_text, read_isotope_image,
 };
 use gbion_transport::isotope::{self, IsotopeError, NATURAL_6LI_FRACTION};
 use std::path::Path;
@@ -48,34 +47,15 @@ fn line_scan_count_columns_give_eqn1_fraction() {
     assert_eq!(profile.position_m, vec![0.0, 2e-6]);
     assert_eq!(profile.fraction, vec![0.3, 0.1]);
     let sigma = profile.sigma.unwrap();
-    approx::assert_relative_eq!(
-        sigma[0],
-        (0.3f64 * 0.7 / 100.0).sqrt(),
-        max_relative = 1e-12
-    );
+    approx::assert_relative_eq!(sigma[0], (0.3f64 * 0.7 / 100.0).sqrt(), max_relative = 1e-12);
 }
 
 #[test]
 fn line_scan_errors_name_file_line_and_column() {
     let err = parse_line_scan("x_mm,f6\n0,0.1\n1,abc\n", Path::new(SRC)).unwrap_err();
     let msg = err.to_string();
-    assert!(
-        matches!(
-            err,
-            IoError::BadNumber {
-                line: 3,
-                column: 2,
-                ..
-            }
-        ),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("scan.csv")
-            && msg.contains("line 3")
-            && msg.contains("column 2")
-            && msg.contains("f6")
-    );
+    assert!(matches!(err, IoError::BadNumber { line: 3, column: 2, .. }), "{msg}");
+    assert!(msg.contains("scan.csv") && msg.contains("line 3") && msg.contains("column 2") && msg.contains("f6"));
 
     let err = parse_line_scan("x,f6\n0,0.1\n", Path::new(SRC)).unwrap_err();
     assert!(err.to_string().contains("length unit suffix"), "{err}");
@@ -127,17 +107,7 @@ fn matrix_delimiters_are_sniffed_and_round_trip() {
 #[test]
 fn matrix_errors_name_line_and_column() {
     let err = parse_matrix_text("1,2\n3,x\n", Path::new("m.csv")).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            IoError::BadNumber {
-                line: 2,
-                column: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, IoError::BadNumber { line: 2, column: 2, .. }), "{err}");
     let err = parse_matrix_text("1,2\n3\n", Path::new("m.csv")).unwrap_err();
     assert!(
         matches!(
@@ -164,10 +134,7 @@ fn tiff_two_pages_and_two_files_round_trip_as_counts() {
         li6: li6.clone(),
         li7: li7.clone(),
     };
-    assert_eq!(
-        read_isotope_image(both.to_str().unwrap()).unwrap(),
-        expected
-    );
+    assert_eq!(read_isotope_image(both.to_str().unwrap()).unwrap(), expected);
 
     let (a, b) = (dir.path().join("6.tif"), dir.path().join("7.csv"));
     io::write_tiff_u16(&[&li6], &mut std::fs::File::create(&a).unwrap()).unwrap();
@@ -203,32 +170,17 @@ fn grain_map_rejects_non_integer_ids() {
     let g = io::read_grain_map(&p).unwrap();
     assert_eq!((g.nx, g.ny, g.at(2, 1)), (3, 2, 1));
     std::fs::write(&p, "0,0.5\n").unwrap();
-    assert!(
-        io::read_grain_map(&p)
-            .unwrap_err()
-            .to_string()
-            .contains("(x 1, y 0)")
-    );
+    assert!(io::read_grain_map(&p).unwrap_err().to_string().contains("(x 1, y 0)"));
 }
 
 #[test]
 fn fraction_counting_uncertainty_is_binomial() {
     let f = isotope::fraction_from_counts(759.0, 9241.0).unwrap();
     assert_eq!(f.value, NATURAL_6LI_FRACTION);
-    approx::assert_relative_eq!(
-        f.sigma,
-        (0.0759f64 * 0.9241 / 1e4).sqrt(),
-        max_relative = 1e-12
-    );
+    approx::assert_relative_eq!(f.sigma, (0.0759f64 * 0.9241 / 1e4).sqrt(), max_relative = 1e-12);
     // Pure channels do not get zero uncertainty.
-    assert_eq!(
-        isotope::fraction_from_counts(0.0, 50.0).unwrap().sigma,
-        1.0 / 50.0
-    );
-    assert_eq!(
-        isotope::fraction_from_counts(0.0, 0.0),
-        Err(IsotopeError::NoCounts)
-    );
+    assert_eq!(isotope::fraction_from_counts(0.0, 50.0).unwrap().sigma, 1.0 / 50.0);
+    assert_eq!(isotope::fraction_from_counts(0.0, 0.0), Err(IsotopeError::NoCounts));
     assert!(matches!(
         isotope::fraction_from_counts(-1.0, 5.0),
         Err(IsotopeError::BadIntensity { .. })
@@ -246,10 +198,7 @@ fn normalisation_maps_baseline_to_0_and_source_to_1() {
         isotope::normalise(NATURAL_6LI_FRACTION, NATURAL_6LI_FRACTION, fs).unwrap(),
         0.0
     );
-    assert_eq!(
-        isotope::normalise(fs, NATURAL_6LI_FRACTION, fs).unwrap(),
-        1.0
-    );
+    assert_eq!(isotope::normalise(fs, NATURAL_6LI_FRACTION, fs).unwrap(), 1.0);
     assert!(isotope::normalise(0.5, 0.3, 0.3).is_err());
 }
 
@@ -261,4 +210,32 @@ fn fraction_image_marks_empty_pixels_invalid() {
     assert_eq!(f.valid, vec![true, false]);
     assert_eq!(f.fraction.data, vec![0.25, 0.0]);
     assert_eq!(f.valid_count(), 1);
+}
+
+#[test]
+fn pixel_lines_file_with_header_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lines.csv");
+    std::fs::write(&p, "x0,y0,x1,y1\n# first GB\n1,2,3,4\n5.5, 6, 7, 8\n").unwrap();
+    assert_eq!(
+        io::read_pixel_lines(&p).unwrap(),
+        vec![[1.0, 2.0, 3.0, 4.0], [5.5, 6.0, 7.0, 8.0]]
+    );
+    std::fs::write(&p, "1 2 3 4\n1 2 3\n").unwrap();
+    let err = io::read_pixel_lines(&p).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            IoError::Ragged {
+                line: 2,
+                expected: 4,
+                found: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    std::fs::write(&p, "x0,y0,x1,y1\n1,2,3,y\n").unwrap();
+    let err = io::read_pixel_lines(&p).unwrap_err();
+    assert!(matches!(err, IoError::BadNumber { line: 2, column: 4, .. }), "{err}");
 }

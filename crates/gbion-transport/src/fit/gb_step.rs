@@ -99,6 +99,8 @@ pub struct SideFit {
     pub value_err: f64,
     pub gradient_per_m: f64,
     pub gradient_err_per_m: f64,
+    /// The quadratic coefficient c (m⁻²).
+    pub curvature_per_m2: f64,
     pub n_points: usize,
 }
 
@@ -142,9 +144,9 @@ pub fn sample_line(image: &Image, valid: Option<&[bool]>, line: &PixelLine, step
         .collect()
 }
 
-/// Weighted-free quadratic least squares C = a + b t + c t² on (t, C) pairs with t in pixels; returns
-/// (a, b per pixel, σ_a, σ_b) with the covariance scaled by the residual variance.
-fn quadratic_fit(points: &[(f64, f64)]) -> Result<(f64, f64, f64, f64), FitError> {
+/// Unweighted quadratic least squares C = a + b t + c t² on (t, C) pairs with t in pixels; returns
+/// ([a, b per pixel, c per pixel²], σ_a, σ_b) with the covariance scaled by the residual variance.
+fn quadratic_fit(points: &[(f64, f64)]) -> Result<([f64; 3], f64, f64), FitError> {
     let n = points.len();
     if n < 5 {
         return Err(FitError::TooFewPoints {
@@ -159,21 +161,18 @@ fn quadratic_fit(points: &[(f64, f64)]) -> Result<(f64, f64, f64, f64), FitError
     let coef = &inverse * a.transpose() * &y;
     let rss = (&a * &coef - &y).norm_squared();
     let s2 = rss / (n - 3) as f64;
-    Ok((
-        coef[0],
-        coef[1],
-        (inverse[(0, 0)] * s2).sqrt(),
-        (inverse[(1, 1)] * s2).sqrt(),
-    ))
+    let sigma = |k: usize| (inverse[(k, k)] * s2).sqrt();
+    Ok(([coef[0], coef[1], coef[2]], sigma(0), sigma(1)))
 }
 
 fn side_fit(points: &[(f64, f64)], pixel_m: f64) -> Result<SideFit, FitError> {
-    let (a, b, sa, sb) = quadratic_fit(points)?;
+    let ([a, b, c], sa, sb) = quadratic_fit(points)?;
     Ok(SideFit {
         value_at_gb: a,
         value_err: sa,
         gradient_per_m: b / pixel_m,
         gradient_err_per_m: sb / pixel_m,
+        curvature_per_m2: c / (pixel_m * pixel_m),
         n_points: points.len(),
     })
 }
