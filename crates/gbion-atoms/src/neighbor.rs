@@ -243,7 +243,8 @@ impl NeighborList {
 pub fn min_distance(cell: &Cell, positions: &[Vec3]) -> Result<Option<f64>> {
     /// First search range (Å): shorter than any chemical bond but H–H, so one or two passes usually do.
     const FIRST_RANGE: f64 = 1.0;
-    let Some(upper) = distance_bound(cell, positions) else {
+    check_positions(positions)?;
+    let Some(upper) = distance_bound(cell, positions)? else {
         return Ok(None);
     };
     let mut range = FIRST_RANGE;
@@ -268,27 +269,43 @@ pub fn min_distance(cell: &Cell, positions: &[Vec3]) -> Result<Option<f64>> {
     }
 }
 
-/// A distance (Å) within which some pair certainly exists, or `None` when no pair exists.
-fn distance_bound(cell: &Cell, positions: &[Vec3]) -> Option<f64> {
+/// A distance (Å) within which some pair certainly exists, or `None` when no pair exists. Errors when the
+/// atoms are spread so far that their separation overflows.
+fn distance_bound(cell: &Cell, positions: &[Vec3]) -> Result<Option<f64>> {
     let shortest_periodic_edge = (0..3)
         .filter(|&k| cell.pbc()[k])
         .map(|k| cell.lengths()[k])
         .fold(f64::INFINITY, f64::min);
-    let diagonal = if positions.len() >= 2 {
-        let mut low = [f64::INFINITY; 3];
-        let mut high = [f64::NEG_INFINITY; 3];
-        for p in positions {
-            for k in 0..3 {
-                low[k] = low[k].min(p[k]);
-                high[k] = high[k].max(p[k]);
-            }
+    if positions.len() < 2 {
+        let exists = !positions.is_empty() && shortest_periodic_edge.is_finite();
+        return Ok(exists.then_some(shortest_periodic_edge));
+    }
+    let mut low = [f64::INFINITY; 3];
+    let mut high = [f64::NEG_INFINITY; 3];
+    for p in positions {
+        for k in 0..3 {
+            low[k] = low[k].min(p[k]);
+            high[k] = high[k].max(p[k]);
         }
-        norm(sub(high, low))
-    } else {
-        f64::INFINITY
-    };
-    let bound = shortest_periodic_edge.min(diagonal);
-    (bound.is_finite() && !positions.is_empty()).then_some(bound)
+    }
+    let diagonal = norm(sub(high, low));
+    if !diagonal.is_finite() {
+        return Err(Error::Invalid(format!(
+            "atoms span {low:?} to {high:?} Å: their distances overflow"
+        )));
+    }
+    Ok(Some(shortest_periodic_edge.min(diagonal)))
+}
+
+/// Every coordinate must be finite.
+fn check_positions(positions: &[Vec3]) -> Result<()> {
+    match positions.iter().position(|x| x.iter().any(|v| !v.is_finite())) {
+        Some(i) => Err(Error::Invalid(format!(
+            "atom {i} has a non-finite position {:?}",
+            positions[i]
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn check_range(cutoff: f64, skin: f64) -> Result<()> {
@@ -472,10 +489,8 @@ impl Binning {
         let pbc = cell.pbc();
         let mut fractional = Vec::with_capacity(positions.len());
         let mut image = Vec::with_capacity(positions.len());
+        check_positions(positions)?;
         for (i, &x) in positions.iter().enumerate() {
-            if x.iter().any(|v| !v.is_finite()) {
-                return Err(Error::Invalid(format!("atom {i} has a non-finite position {x:?}")));
-            }
             let s = cell.to_fractional(x);
             let (s, n) = wrap_fractional(s, pbc)
                 .filter(|_| s.iter().all(|v| v.is_finite()))

@@ -470,6 +470,12 @@ fn bad_parameters_and_positions_are_errors() {
     let bad = [[0.0, f64::NAN, 0.0], [1.0, 1.0, 1.0]];
     assert!(NeighborList::build_from(&cell, &bad, 3.0, 0.0, ListKind::Half).is_err());
     assert!(min_distance(&cell, &bad).is_err());
+    assert!(
+        min_distance(&Cell::default(), &bad).is_err(),
+        "open cells check positions too"
+    );
+    let overflowing = [[-1e308, 0.0, 0.0], [1e308, 0.0, 0.0]];
+    assert!(min_distance(&Cell::default(), &overflowing).is_err());
     let far = [[0.0, 0.0, 0.0], [1e200, 0.0, 0.0]];
     assert!(NeighborList::build_from(&cell, &far, 3.0, 0.0, ListKind::Half).is_err());
     // A cell 1e-7 Å thin with a 5 Å range would need 10⁸ images along c.
