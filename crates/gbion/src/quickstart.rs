@@ -133,7 +133,7 @@ pub fn run(args: QuickstartArgs) -> Result<()> {
         *a_site_occupancy.entry(*symbol).or_insert(0.0) += 1.0 / 16.0;
     }
     let report = QuickstartReport {
-        structure: StructureSummary::of(&structure, 1),
+        structure: StructureSummary::of(&structure, 1)?,
         a_site_occupancy,
         formal_charge_e: structure.symbols().map(formal_charge).sum(),
         ordering_parameter_s: ordering_parameter(&A_LAYERS),

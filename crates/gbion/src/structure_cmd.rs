@@ -71,11 +71,11 @@ pub struct StructureSummary {
 }
 
 impl StructureSummary {
-    pub fn of(structure: &Structure, frames: usize) -> StructureSummary {
+    pub fn of(structure: &Structure, frames: usize) -> Result<StructureSummary> {
         let species = structure.composition();
         let n = structure.len().max(1) as f64;
         let formula = hill_formula(&species);
-        StructureSummary {
+        Ok(StructureSummary {
             frames,
             n_atoms: structure.len(),
             composition: species.iter().map(|(s, c)| (*s, *c as f64 / n)).collect(),
@@ -87,8 +87,8 @@ impl StructureSummary {
             cell_angles_deg: structure.cell.angles(),
             volume_A3: structure.cell.volume(),
             density_g_cm3: structure.density_g_cm3(),
-            min_distance_A: structure.min_distance_brute_force(),
-        }
+            min_distance_A: structure.min_distance()?,
+        })
     }
 
     /// The human-readable summary.
@@ -185,7 +185,7 @@ pub fn info(args: InfoArgs) -> Result<()> {
     };
     let format = parse_format(args.format.as_deref())?;
     let (first, count) = first_frame_and_count(&args.file, format, &options)?;
-    let summary = StructureSummary::of(&first, count);
+    let summary = StructureSummary::of(&first, count)?;
     emit(args.json, &summary, || summary.human())
 }
 
