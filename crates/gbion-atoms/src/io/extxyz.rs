@@ -189,11 +189,10 @@ fn closing_delimiter(c: char) -> Option<char> {
     }
 }
 
-/// Interpret a value as ASE does: integers, else reals, else booleans, else a string. A bare key is true.
+/// Interpret a value as ASE does: integers, else reals, else booleans, else a string. A bare key has the
+/// value `T` (true; for `uid`, the string "T").
 fn interpret_value(key: &str, value: Option<&str>) -> std::result::Result<InfoValue, String> {
-    let Some(text) = value else {
-        return Ok(InfoValue::Bool(true));
-    };
+    let text = value.unwrap_or("T");
     if key.eq_ignore_ascii_case("uid") {
         return Ok(InfoValue::Str(text.to_string()));
     }
@@ -217,7 +216,7 @@ fn interpret_value(key: &str, value: Option<&str>) -> std::result::Result<InfoVa
         .collect::<std::result::Result<Vec<_>, _>>()
     {
         if let Some(bad) = tokens.iter().zip(&reals).find(|(_, r)| !r.is_finite()) {
-            return Err(format!("key {}: non-finite number {}", quoted(key), quoted(bad.0)));
+            return Err(format!("key {key}: non-finite number {}", quoted(bad.0)));
         }
         return Ok(match reals.as_slice() {
             [single] => InfoValue::Real(*single),
@@ -384,16 +383,37 @@ impl Header {
             frame.masses = frame.elements.iter().map(|e| e.mass()).collect();
         }
         if let Some(p) = momenta {
-            frame.velocities = Some(velocities_from_momenta(&p, &frame.masses));
+            let v = velocities_from_momenta(&p, &frame.masses);
+            // Writing converts back to momenta: both directions must stay finite.
+            if !momenta_from_velocities(&v, &frame.masses)
+                .iter()
+                .flatten()
+                .all(|x| x.is_finite())
+            {
+                return Err("column momenta: velocities p / m out of range".into());
+            }
+            frame.velocities = Some(v);
         }
         frame.results.energy = self.energy;
-        frame.results.stress = self.stress.or_else(|| {
-            let volume = frame.cell.volume();
-            let w = self.virial?;
-            (volume > 0.0).then(|| voigt_from_nine(w.map(|x| -x / volume)))
-        });
+        frame.results.stress = match (self.stress, self.virial) {
+            (Some(stress), _) => Some(stress),
+            (None, Some(w)) => stress_from_virial(w, frame.cell.volume())?,
+            (None, None) => None,
+        };
         frame.info = self.info;
         Ok(frame)
+    }
+}
+
+/// σ = −W / V in Voigt order, or `None` without a volume.
+fn stress_from_virial(w: [f64; 9], volume: f64) -> std::result::Result<Option<[f64; 6]>, String> {
+    if !(volume > 0.0) {
+        return Ok(None);
+    }
+    let stress = voigt_from_nine(w.map(|x| -x / volume));
+    match stress.iter().all(|x| x.is_finite()) {
+        true => Ok(Some(stress)),
+        false => Err("key virial: −virial / volume is out of range".into()),
     }
 }
 
@@ -588,8 +608,11 @@ fn parse_properties(properties: &str) -> std::result::Result<Vec<ColumnSpec>, St
                 quoted(count)
             )
         })?;
-        if name.is_empty() || specs.iter().any(|s| s.name == name) {
-            return Err(format!("column name {} is empty or repeated", quoted(name)));
+        if !is_plain_name(name) || specs.iter().any(|s| s.name == name) {
+            return Err(format!(
+                "column name {} is empty, repeated or not a plain word",
+                quoted(name)
+            ));
         }
         if kind == Kind::Str && columns != 1 {
             return Err(format!(
@@ -760,22 +783,20 @@ fn bool_letter(b: bool) -> &'static str {
 
 /// The comment-line text of an info value, or why it cannot be written.
 fn info_text(key: &str, value: &InfoValue) -> Result<String> {
-    let join = |items: Vec<String>| {
-        if items.is_empty() {
-            Err(Error::Invalid(format!(
-                "info {key:?}: an empty array cannot be written to extended XYZ"
-            )))
-        } else {
-            Ok(items.join(" "))
+    // An empty array is written as "," (no tokens), which ASE and gbion read back as an empty array.
+    let join = |items: Vec<String>| -> Result<String> {
+        match items.is_empty() {
+            true => Ok(",".into()),
+            false => Ok(items.join(" ")),
         }
     };
     let text = match value {
         InfoValue::Int(i) => i.to_string(),
         InfoValue::Real(r) => finite(key, *r).map(real)?,
         InfoValue::Bool(b) => bool_letter(*b).to_string(),
-        InfoValue::Str(s) if s.is_empty() || s.contains(['\n', '\r']) => {
+        InfoValue::Str(s) if s.is_empty() || s.contains('\n') => {
             return Err(Error::Invalid(format!(
-                "info {key:?}: an empty string or one with line breaks cannot be written to extended XYZ"
+                "info {key:?}: an empty string or one with a line break cannot be written to extended XYZ"
             )));
         }
         InfoValue::Str(s) => s.clone(),
@@ -896,11 +917,15 @@ fn out_columns(frame: &Structure) -> Result<Vec<OutColumn<'_>>> {
     Ok(out)
 }
 
+/// A name that needs no quoting on the comment line (and so can be a column name).
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && escape(name) == name && !name.contains(':')
+}
+
 /// A property may be written under its name only if the name is a single comment-line token and the
 /// reader will read it back as the same property (not as a field such as charges or velocities).
 fn check_property_name(name: &str, written: &[OutColumn]) -> Result<()> {
-    let plain = !name.is_empty() && escape(name) == name && !name.contains(':');
-    if !plain {
+    if !is_plain_name(name) {
         return Err(Error::Invalid(format!(
             "property name {name:?} cannot be an extended XYZ column name"
         )));

@@ -62,10 +62,9 @@ impl<R: BufRead> Reader<R> {
         let comment = self.lines.expect_line("the comment line")?.trim().to_string();
         let scale = self.read_scale()?;
         let (lattice, factors) = self.read_lattice(&scale)?;
-        let species = self.read_species(&comment)?;
+        let (kinds, count) = self.read_species(&comment)?;
         let cell = Cell::periodic(lattice).map_err(|e| self.lines.error(e.to_string()))?;
         let mode = self.read_mode_lines()?;
-        let count = species.len();
         let mut positions = Vec::with_capacity(count.min(MAX_RESERVED_ATOMS));
         let mut flags = mode
             .selective
@@ -76,14 +75,21 @@ impl<R: BufRead> Reader<R> {
                 .expect_line(&format!("the position of atom {atom} of {count}"))?;
             let (position, atom_flags) =
                 parse_position_line(line, mode.selective).map_err(|m| self.lines.error(format!("atom {atom}: {m}")))?;
-            positions.push(match mode.cartesian {
+            let position = match mode.cartesian {
                 true => scale_components(position, factors),
                 false => cell.to_cartesian(position),
-            });
+            };
+            if !position.iter().all(|x| x.is_finite()) {
+                return Err(self
+                    .lines
+                    .error(format!("atom {atom}: the scaled position is out of range")));
+            }
+            positions.push(position);
             if let (Some(all), Some(f)) = (flags.as_mut(), atom_flags) {
                 all.extend(f);
             }
         }
+        let species = kinds.iter().flat_map(|(e, n)| std::iter::repeat_n(*e, *n)).collect();
         let mut frame = Structure::new(cell, species, positions)?;
         frame.info.insert("comment".into(), InfoValue::Str(comment));
         if let Some(flags) = flags {
@@ -125,9 +131,9 @@ impl<R: BufRead> Reader<R> {
         Ok((scale_columns(rows, factors), factors))
     }
 
-    /// The element of every atom, from the species and counts lines (or, for VASP 4, the type map or the
-    /// comment line).
-    fn read_species(&mut self, comment: &str) -> Result<Vec<Element>> {
+    /// Each species with its count, and the total, from the species and counts lines (or, for VASP 4, the
+    /// type map or the comment line).
+    fn read_species(&mut self, comment: &str) -> Result<(Vec<(Element, usize)>, usize)> {
         let line = self.lines.expect_line("the species or counts line")?.to_string();
         let first_is_count = line.split_whitespace().next().is_some_and(|t| t.parse::<u64>().is_ok());
         let (symbols_line, counts_line) = if first_is_count {
@@ -147,11 +153,7 @@ impl<R: BufRead> Reader<R> {
             .iter()
             .try_fold(0usize, |sum, c| sum.checked_add(*c))
             .ok_or_else(|| self.lines.error("counts: the total number of atoms is too large"))?;
-        let mut species = Vec::with_capacity(total.min(MAX_RESERVED_ATOMS));
-        for (element, count) in elements.iter().zip(&counts) {
-            species.extend(std::iter::repeat_n(*element, *count));
-        }
-        Ok(species)
+        Ok((elements.into_iter().zip(counts).collect(), total))
     }
 
     /// Species of a VASP 4 file: the type map, else the comment line's first words if they are symbols.
@@ -233,7 +235,11 @@ impl<R: BufRead> Reader<R> {
             }
             let v = leading_reals::<3>(&mut line.split_whitespace())
                 .map_err(|m| self.lines.error(format!("velocity of atom {atom}: {m}")))?;
-            velocities.push(if cartesian { v } else { cell.to_cartesian(v) });
+            let v = if cartesian { v } else { cell.to_cartesian(v) };
+            if !v.iter().all(|x| x.is_finite()) {
+                return Err(self.lines.error(format!("velocity of atom {atom}: out of range")));
+            }
+            velocities.push(v);
         }
         Ok(Some(velocities))
     }
@@ -395,6 +401,9 @@ pub fn write_frame<W: Write>(out: &mut W, frame: &Structure, _options: &WriteOpt
 /// Write one frame as a POSCAR with the given coordinates.
 pub fn write_poscar<W: Write>(out: &mut W, frame: &Structure, coordinates: Coordinates) -> Result<()> {
     frame.validate()?;
+    if frame.is_empty() {
+        return Err(Error::Invalid("a POSCAR needs at least one atom".into()));
+    }
     if !(frame.cell.volume() > 0.0) {
         return Err(Error::Invalid(
             "a POSCAR needs a cell with three lattice vectors spanning a volume".into(),
