@@ -268,6 +268,26 @@ fn open_direction_with_large_vacuum_matches_brute_force() {
     check_against_brute_force(&cell, &positions, 4.0, 0.5, "slab");
 }
 
+#[test]
+fn slab_with_zero_open_vector_matches_brute_force() {
+    // ASE's 2D convention: the open direction has a zero cell vector.
+    let cell = Cell::new(
+        [[4.2, 0.0, 0.0], [-1.3, 3.9, 0.0], [0.0, 0.0, 0.0]],
+        [true, true, false],
+    )
+    .unwrap();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(29);
+    let positions: Vec<Vec3> = (0..25)
+        .map(|_| {
+            add(
+                cell.to_cartesian([rng.random_range(-0.5..1.5), rng.random_range(0.0..1.0), 0.0]),
+                [0.0, 0.0, rng.random_range(-3.0..3.0)],
+            )
+        })
+        .collect();
+    check_against_brute_force(&cell, &positions, 3.5, 0.5, "zero-vector slab");
+}
+
 /// Number of points of the simple cubic lattice Z³ with n² ≤ 6 other than the origin: shells of n² = 1,
 /// 2, 3, 4, 5, 6 hold 6, 12, 8, 6, 24, 24 points.
 const SIMPLE_CUBIC_WITHIN_SQRT6: usize = 6 + 12 + 8 + 6 + 24 + 24;
