@@ -61,13 +61,16 @@ pub struct StructureSummary {
     /// Lattice vectors a, b, c as rows (Å).
     pub cell: [[f64; 3]; 3],
     pub pbc: [bool; 3],
-    pub cell_lengths_A: [f64; 3],
+    #[serde(rename = "cell_lengths_A")]
+    pub cell_lengths_a: [f64; 3],
     pub cell_angles_deg: [f64; 3],
-    pub volume_A3: f64,
+    #[serde(rename = "volume_A3")]
+    pub volume_a3: f64,
     /// Null when the cell has no volume.
     pub density_g_cm3: Option<f64>,
     /// Shortest distance between atoms, periodic images included; null for a lone atom without images.
-    pub min_distance_A: Option<f64>,
+    #[serde(rename = "min_distance_A")]
+    pub min_distance_a: Option<f64>,
 }
 
 impl StructureSummary {
@@ -83,11 +86,11 @@ impl StructureSummary {
             formula,
             cell: *structure.cell.matrix(),
             pbc: structure.cell.pbc(),
-            cell_lengths_A: structure.cell.lengths(),
+            cell_lengths_a: structure.cell.lengths(),
             cell_angles_deg: structure.cell.angles(),
-            volume_A3: structure.cell.volume(),
+            volume_a3: structure.cell.volume(),
             density_g_cm3: structure.density_g_cm3(),
-            min_distance_A: structure.min_distance()?,
+            min_distance_a: structure.min_distance()?,
         })
     }
 
@@ -110,17 +113,17 @@ impl StructureSummary {
                 row[0], row[1], row[2]
             );
         }
-        let [la, lb, lc] = self.cell_lengths_A;
+        let [la, lb, lc] = self.cell_lengths_a;
         let [al, be, ga] = self.cell_angles_deg;
         text += &format!("lengths         {la:.4} {lb:.4} {lc:.4} Å;  angles {al:.3} {be:.3} {ga:.3}°\n");
         let pbc: Vec<&str> = self.pbc.iter().map(|p| if *p { "T" } else { "F" }).collect();
         text += &format!("pbc             {}\n", pbc.join(" "));
-        text += &format!("volume          {:.4} Å³\n", self.volume_A3);
+        text += &format!("volume          {:.4} Å³\n", self.volume_a3);
         match self.density_g_cm3 {
             Some(d) => text += &format!("density         {d:.4} g/cm³\n"),
             None => text += "density         (no volume)\n",
         }
-        match self.min_distance_A {
+        match self.min_distance_a {
             Some(d) => text += &format!("min distance    {d:.4} Å\n"),
             None => text += "min distance    (single atom, no images)\n",
         }

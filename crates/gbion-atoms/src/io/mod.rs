@@ -178,11 +178,7 @@ where
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_error)?;
+    let mut tmp = temp_file_beside(path).map_err(io_error)?;
     let mut count = 0;
     {
         let mut out = BufWriter::new(tmp.as_file_mut());
@@ -201,4 +197,21 @@ where
     }
     tmp.persist(path).map_err(|e| io_error(e.error))?;
     Ok(count)
+}
+
+/// A temporary file in the directory of `path`, to be renamed onto `path` once complete (`persist`), so a
+/// reader never sees a half-written file. It is readable by others once in place (mode 0644 on Unix;
+/// `tempfile` alone creates 0600), as a file written directly would be.
+pub fn temp_file_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder.prefix(".gbion-").suffix(".tmp").tempfile_in(dir)
 }
