@@ -100,7 +100,7 @@ fn measured_initial_profile_is_interpolated() {
     let truth = initial_profile();
     let x = measured_positions(150);
     let c: Vec<f64> = x.iter().map(|&xi| truth.eval(xi)).collect();
-    let grid = Grid1d::from_profile(&x, &c, 300).unwrap();
+    let grid = Grid1d::from_profile(&x, &c, 300, None).unwrap();
     let d = 3.0e-13;
     let fit = fit_evolution(&grid, &later_profiles(d, 0.0, 0)).unwrap();
     approx::assert_relative_eq!(fit.d_m2_s, d, max_relative = 1e-2);

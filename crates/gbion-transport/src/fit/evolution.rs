@@ -26,25 +26,14 @@ pub struct Grid1d {
 }
 
 impl Grid1d {
-    /// The measured profile (`x_m`, `c`) linearly interpolated onto `n` cells spanning its own range;
-    /// the domain ends are the sample's no-flux faces.
-    pub fn from_profile(x_m: &[f64], c: &[f64], n: usize) -> Result<Self, FitError> {
+    /// The measured profile (`x_m`, `c`) linearly interpolated onto `n` cells. The domain, whose ends are the
+    /// sample's no-flux faces, is `ends` (m) when given — the profile is extended with its end values beyond
+    /// the measured range — else the measured range itself. The ends matter: material left out of the domain
+    /// is ⁶Li left out of the storage balance.
+    pub fn from_profile(x_m: &[f64], c: &[f64], n: usize, ends: Option<(f64, f64)>) -> Result<Self, FitError> {
         let (xs, cs) = sorted_pairs(x_m, c)?;
-        let (lo, hi) = (xs[0], xs[xs.len() - 1]);
-        if hi <= lo || n < 2 {
-            return Err(FitError::BadInput(
-                "the initial profile needs two distinct positions".into(),
-            ));
-        }
-        let dx = (hi - lo) / n as f64;
-        let values = (0..n)
-            .map(|i| interpolate(&xs, &cs, lo + (i as f64 + 0.5) * dx))
-            .collect();
-        Ok(Self {
-            x_lo_m: lo,
-            dx_m: dx,
-            values,
-        })
+        let (lo, hi) = ends.unwrap_or((xs[0], xs[xs.len() - 1]));
+        Self::from_fn(lo, hi, n, |x| interpolate(&xs, &cs, x))
     }
 
     /// The grid with values from a function of position (e.g. an erfc fit of the initial profile, the
