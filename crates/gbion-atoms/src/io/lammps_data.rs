@@ -589,6 +589,9 @@ impl<R: BufRead> Reader<R> {
                 let hi = self
                     .lines
                     .real(words.get(1).copied().filter(|_| words.len() == 4), hi_field)?;
+                if !(hi - lo > 0.0 && (hi - lo).is_finite()) {
+                    return Err(self.lines.error(format!("{hi_field} ({hi}) must exceed {field} ({lo})")));
+                }
                 lo_hi[axis] = Some([lo, hi]);
             } else if keyword(3) == "xy xz yz" && words.len() == 6 {
                 let mut tokens = words.iter().copied();
@@ -602,25 +605,8 @@ impl<R: BufRead> Reader<R> {
                 )));
             }
         };
-        data.lammps_box = Some(self.box_from(lo_hi, tilt)?);
+        data.lammps_box = Some(box_from(lo_hi, tilt));
         Ok(found)
-    }
-
-    /// The box from `lo hi` pairs (LAMMPS' default −0.5 … 0.5 where absent) and tilt factors.
-    fn box_from(&self, lo_hi: [Option<[f64; 2]>; 3], tilt: Vec3) -> Result<LammpsBox> {
-        let mut origin = [0.0; 3];
-        let mut lengths = [0.0; 3];
-        for axis in 0..3 {
-            let [lo, hi] = lo_hi[axis].unwrap_or([-0.5, 0.5]);
-            let length = hi - lo;
-            if !(length > 0.0 && length.is_finite()) {
-                let name = ["x", "y", "z"][axis];
-                return Err(self.lines.error(format!("{name}hi ({hi}) must exceed {name}lo ({lo})")));
-            }
-            origin[axis] = lo;
-            lengths[axis] = length;
-        }
-        Ok(LammpsBox { origin, lengths, tilt })
     }
 
     /// Read `count` non-blank entry lines of a section, calling `entry` on each; then find the next
@@ -850,6 +836,16 @@ impl<R: BufRead> Reader<R> {
             }
         }
         Ok(velocities.into_iter().map(|v| v.unwrap_or([0.0; 3])).collect())
+    }
+}
+
+/// The box from validated `lo hi` pairs (LAMMPS' default −0.5 … 0.5 where absent) and tilt factors.
+fn box_from(lo_hi: [Option<[f64; 2]>; 3], tilt: Vec3) -> LammpsBox {
+    let pairs = lo_hi.map(|p| p.unwrap_or([-0.5, 0.5]));
+    LammpsBox {
+        origin: pairs.map(|[lo, _]| lo),
+        lengths: pairs.map(|[lo, hi]| hi - lo),
+        tilt,
     }
 }
 
