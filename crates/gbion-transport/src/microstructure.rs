@@ -23,9 +23,7 @@ pub enum MicrostructureError {
     MapSize { got: usize, expected: usize },
     #[error("layer thicknesses must be a non-empty list of positive cell counts")]
     BadLayers,
-    #[error(
-        "grain-size distribution needs mean > 0 and spread >= 0 (finite), got mean {mean} m, spread {spread} m"
-    )]
+    #[error("grain-size distribution needs mean > 0 and spread >= 0 (finite), got mean {mean} m, spread {spread} m")]
     BadGrainSize { mean: f64, spread: f64 },
     #[error("boundary image has no grain pixels (all pixels are GB)")]
     NoGrains,
@@ -83,12 +81,7 @@ impl Microstructure {
     /// Layers normal to `axis`, each a new grain: their thicknesses (in cells) cycle through
     /// `layer_cells`. A GB lies between every two successive layers — the 1D series geometry of
     /// paper 003, eqn (5).
-    pub fn layered(
-        dims: [usize; 3],
-        h: f64,
-        axis: Axis,
-        layer_cells: &[usize],
-    ) -> Result<Self, MicrostructureError> {
+    pub fn layered(dims: [usize; 3], h: f64, axis: Axis, layer_cells: &[usize]) -> Result<Self, MicrostructureError> {
         check_grid(dims, h)?;
         if layer_cells.is_empty() || layer_cells.contains(&0) {
             return Err(MicrostructureError::BadLayers);
@@ -110,12 +103,7 @@ impl Microstructure {
 
     /// A 2D microstructure (nz = 1) from an integer grain map in row-major order (x fastest), pixel
     /// edge `pixel` (m). Ids are kept as given; equal ids mean the same grain.
-    pub fn from_grain_map(
-        ids: &[u32],
-        nx: usize,
-        ny: usize,
-        pixel: f64,
-    ) -> Result<Self, MicrostructureError> {
+    pub fn from_grain_map(ids: &[u32], nx: usize, ny: usize, pixel: f64) -> Result<Self, MicrostructureError> {
         check_grid([nx, ny, 1], pixel)?;
         if ids.len() != nx * ny {
             return Err(MicrostructureError::MapSize {
@@ -144,11 +132,7 @@ impl Microstructure {
         seed: u64,
     ) -> Result<Self, MicrostructureError> {
         check_grid(dims, h)?;
-        if !(mean_diameter.is_finite()
-            && mean_diameter > 0.0
-            && spread.is_finite()
-            && spread >= 0.0)
-        {
+        if !(mean_diameter.is_finite() && mean_diameter > 0.0 && spread.is_finite() && spread >= 0.0) {
             return Err(MicrostructureError::BadGrainSize {
                 mean: mean_diameter,
                 spread,
@@ -211,9 +195,7 @@ impl Microstructure {
 
     /// Number of interior faces that are grain boundaries.
     pub fn n_gb_faces(&self) -> usize {
-        self.interior_faces()
-            .filter(|&(a, b, _)| self.is_gb(a, b))
-            .count()
+        self.interior_faces().filter(|&(a, b, _)| self.is_gb(a, b)).count()
     }
 
     /// All interior faces as (lower cell, upper cell, axis index), each once.
@@ -230,12 +212,7 @@ impl Microstructure {
     /// Grain count and mean ± standard deviation of the equivalent-circle (nz = 1) or equivalent-sphere
     /// diameters of the grains, from their cell counts.
     pub fn grain_stats(&self) -> GrainStats {
-        let n_ids = self
-            .grain
-            .iter()
-            .copied()
-            .max()
-            .map_or(0, |m| m as usize + 1);
+        let n_ids = self.grain.iter().copied().max().map_or(0, |m| m as usize + 1);
         let mut counts = vec![0usize; n_ids];
         for &g in &self.grain {
             counts[g as usize] += 1;
@@ -324,12 +301,7 @@ fn draw_radii(
 
 /// Random sequential addition of seeds with a soft exclusion α (r_i + r_j), α shrinking by 10 % each
 /// time 200 successive trials fail, so placement always finishes.
-fn place_seeds(
-    rng: &mut Xoshiro256PlusPlus,
-    dim: usize,
-    extent: [f64; 3],
-    radii: &[f64],
-) -> Vec<[f64; 3]> {
+fn place_seeds(rng: &mut Xoshiro256PlusPlus, dim: usize, extent: [f64; 3], radii: &[f64]) -> Vec<[f64; 3]> {
     const TRIALS_BEFORE_SHRINK: usize = 200;
     let mut alpha = 0.8;
     let mut seeds: Vec<[f64; 3]> = Vec::with_capacity(radii.len());
@@ -381,11 +353,7 @@ fn nearest_power_seed(x: &[f64; 3], seeds: &[[f64; 3]], radii: &[f64]) -> usize 
 /// grain pixels get ids 0, 1, ... in scan order; GB pixels are then given, by repeated dilation, the
 /// id of the most common labelled 4-neighbour (ties to the smallest id), so the GB becomes the face
 /// between grains as the thin-interface solver expects.
-pub fn label_boundary_image(
-    boundary: &[bool],
-    nx: usize,
-    ny: usize,
-) -> Result<Vec<u32>, MicrostructureError> {
+pub fn label_boundary_image(boundary: &[bool], nx: usize, ny: usize) -> Result<Vec<u32>, MicrostructureError> {
     check_grid([nx, ny, 1], 1.0)?;
     if boundary.len() != nx * ny {
         return Err(MicrostructureError::MapSize {
@@ -481,10 +449,7 @@ mod tests {
         assert_eq!(a, b);
         let stats = a.grain_stats();
         // edge grains are truncated, so the realised mean is a little below the target
-        assert!(
-            (stats.mean_diameter_m / target - 1.0).abs() < 0.2,
-            "{stats:?}"
-        );
+        assert!((stats.mean_diameter_m / target - 1.0).abs() < 0.2, "{stats:?}");
         assert!(stats.n_grains > 100);
         let c = Microstructure::voronoi([200, 200, 1], h, target, 5e-6, 8).unwrap();
         assert_ne!(a, c);
@@ -498,10 +463,7 @@ mod tests {
         let wide = Microstructure::voronoi([200, 200, 1], 1e-6, 16e-6, 11e-6, 3)
             .unwrap()
             .grain_stats();
-        assert!(
-            wide.std_diameter_m > 1.5 * narrow.std_diameter_m,
-            "{narrow:?} {wide:?}"
-        );
+        assert!(wide.std_diameter_m > 1.5 * narrow.std_diameter_m, "{narrow:?} {wide:?}");
     }
 
     #[test]
@@ -522,10 +484,7 @@ mod tests {
     fn bad_inputs_are_errors() {
         assert_eq!(
             Microstructure::from_grain_map(&[0, 1], 3, 1, 1e-6),
-            Err(MicrostructureError::MapSize {
-                got: 2,
-                expected: 3
-            })
+            Err(MicrostructureError::MapSize { got: 2, expected: 3 })
         );
         assert!(Microstructure::uniform([0, 1, 1], 1.0).is_err());
         assert!(Microstructure::uniform([1, 1, 1], f64::NAN).is_err());
