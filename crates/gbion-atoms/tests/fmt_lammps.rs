@@ -15,7 +15,9 @@ const PRINTED_DEFAULT: f64 = 5e-5;
 const METAL_TIMESTEP_FS: f64 = 1.0;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lammps").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lammps")
+        .join(name)
 }
 
 fn read_all(name: &str, options: &ReadOptions) -> Vec<Structure> {
@@ -46,7 +48,13 @@ fn assert_vec_close(a: Vec3, b: Vec3, tolerance: f64, what: &str) {
 /// (xlo ylo zlo lx ly lz xy xz yz vol) as LAMMPS printed them with `%.16g`.
 fn printed_box() -> [f64; 10] {
     let text = std::fs::read_to_string(fixture("box_values.txt")).unwrap();
-    let values: Vec<f64> = text.lines().nth(1).unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let values: Vec<f64> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
     values.try_into().unwrap()
 }
 
@@ -71,7 +79,10 @@ fn charge_data_reads_to_the_box_lammps_printed() {
     assert_eq!(s.cell.matrix(), &[[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]]);
     assert_eq!(s.cell.pbc(), [true; 3]);
     assert_close(s.cell.volume(), vol, PRINTED_EXACT, "volume");
-    assert_eq!(s.info.get("lammps_origin"), Some(&InfoValue::RealArray(vec![xlo, ylo, zlo])));
+    assert_eq!(
+        s.info.get("lammps_origin"),
+        Some(&InfoValue::RealArray(vec![xlo, ylo, zlo]))
+    );
     // Elements inferred from the Masses values (LAMMPS 2021 writes no type labels).
     assert_eq!(s.elements, elements(&["Li", "La", "O", "O", "O", "Li", "La"]));
     assert_eq!(s.masses, vec![6.94, 138.905, 15.999, 15.999, 15.999, 6.94, 138.905]);
@@ -97,7 +108,12 @@ fn data_and_precise_dump_of_the_same_state_agree() {
     assert_eq!(dump.charges, data.charges);
     assert_eq!(dump.info.get("timestep"), Some(&InfoValue::Int(0)));
     for axis in 0..3 {
-        assert_vec_close(dump.cell.matrix()[axis], data.cell.matrix()[axis], PRINTED_EXACT, "cell");
+        assert_vec_close(
+            dump.cell.matrix()[axis],
+            data.cell.matrix()[axis],
+            PRINTED_EXACT,
+            "cell",
+        );
     }
     let dump_v = dump.velocities.as_ref().unwrap();
     let data_v = data.velocities.as_ref().unwrap();
@@ -143,7 +159,10 @@ fn scaled_dump_needs_a_type_map_and_then_matches() {
         .unwrap()
         .unwrap_err()
         .to_string();
-    assert!(error.contains("scaled.dump line 10") && error.contains("type map"), "{error}");
+    assert!(
+        error.contains("scaled.dump line 10") && error.contains("type map"),
+        "{error}"
+    );
     let options = ReadOptions {
         type_map: Some(elements(&["Li", "La", "O"])),
         ..Default::default()
@@ -161,7 +180,11 @@ fn unwrapped_positions_are_wrapped_plus_image_translations() {
     let unwrapped = read_one("unwrapped.dump");
     let precise = read_one("precise.dump");
     let flags = image(&precise);
-    assert_eq!(unwrapped.masses, read_one("charge.data").masses, "the dump's mass column");
+    assert_eq!(
+        unwrapped.masses,
+        read_one("charge.data").masses,
+        "the dump's mass column"
+    );
     for i in 0..precise.len() {
         let shift = [flags[3 * i] as i32, flags[3 * i + 1] as i32, flags[3 * i + 2] as i32];
         let expected = add(precise.positions[i], precise.cell.translation(shift));
@@ -176,7 +199,11 @@ fn trajectory_is_free_flight_at_the_dumped_velocities() {
     assert_eq!(steps, [0, 5, 10].map(|t| Some(InfoValue::Int(t))));
     let unwrap = |f: &Structure, i: usize| {
         let n = image(f);
-        add(f.positions[i], f.cell.translation([n[3 * i] as i32, n[3 * i + 1] as i32, n[3 * i + 2] as i32]))
+        add(
+            f.positions[i],
+            f.cell
+                .translation([n[3 * i] as i32, n[3 * i + 1] as i32, n[3 * i + 2] as i32]),
+        )
     };
     for pair in frames.windows(2) {
         let elapsed = METAL_TIMESTEP_FS * 5.0;
@@ -197,7 +224,10 @@ fn atomic_data_and_open_dump() {
     let dump = read_one("open_z.dump");
     assert_eq!(dump.cell.pbc(), [true, true, false]);
     assert_eq!(dump.positions, data.positions);
-    assert_eq!(dump.info.get("lammps_origin"), Some(&InfoValue::RealArray(vec![0.0, 0.0, -1.0])));
+    assert_eq!(
+        dump.info.get("lammps_origin"),
+        Some(&InfoValue::RealArray(vec![0.0, 0.0, -1.0]))
+    );
 }
 
 #[test]
@@ -214,7 +244,12 @@ fn type_map_overrides_masses() {
 #[test]
 fn data_round_trip_is_exact() {
     let s = read_one("charge.data");
-    let back = write_read(&s, Format::LammpsData, &WriteOptions::default(), &ReadOptions::default());
+    let back = write_read(
+        &s,
+        Format::LammpsData,
+        &WriteOptions::default(),
+        &ReadOptions::default(),
+    );
     assert_eq!(back.cell, s.cell);
     assert_eq!(back.positions, s.positions);
     assert_eq!(back.elements, s.elements);
@@ -241,9 +276,14 @@ fn dump_round_trip_keeps_every_frame() {
     for f in &frames {
         write_frame(&mut text, f, Format::LammpsDump, &WriteOptions::default()).unwrap();
     }
-    let back: Vec<Structure> = read_frames(Cursor::new(text), "round trip", Format::LammpsDump, &ReadOptions::default())
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let back: Vec<Structure> = read_frames(
+        Cursor::new(text),
+        "round trip",
+        Format::LammpsDump,
+        &ReadOptions::default(),
+    )
+    .collect::<Result<_, _>>()
+    .unwrap();
     assert_eq!(back.len(), frames.len());
     for (b, f) in back.iter().zip(&frames) {
         assert_eq!(b.positions, f.positions);
@@ -268,7 +308,11 @@ fn written_triclinic_bounds_match_lammps() {
             .skip_while(|l| !l.starts_with("ITEM: BOX BOUNDS"))
             .skip(1)
             .take(3)
-            .flat_map(|l| l.split_whitespace().map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>())
+            .flat_map(|l| {
+                l.split_whitespace()
+                    .map(|v| v.parse::<f64>().unwrap())
+                    .collect::<Vec<_>>()
+            })
             .collect()
     };
     let (a, b) = (bounds(&ours), bounds(&theirs));
@@ -301,14 +345,22 @@ fn a_general_cell_is_rotated_into_lammps_form() {
         assert_vec_close(back.cell.angles(), s.cell.angles(), 1e-10, "angles");
         for i in 0..s.len() {
             // A rotation keeps fractional coordinates and the components of vectors along the cell vectors.
-            assert_vec_close(back.cell.to_fractional(back.positions[i]), s.cell.to_fractional(s.positions[i]), 1e-12, "s");
+            assert_vec_close(
+                back.cell.to_fractional(back.positions[i]),
+                s.cell.to_fractional(s.positions[i]),
+                1e-12,
+                "s",
+            );
             for k in 0..3 {
                 let (v, v0) = (back.velocities.as_ref().unwrap()[i], s.velocities.as_ref().unwrap()[i]);
                 assert_close(dot(v, m[k]), dot(v0, s.cell.matrix()[k]), 1e-12, "v·a");
             }
         }
         if format == Format::LammpsDump {
-            let (f, f0) = (back.results.forces.as_ref().unwrap(), s.results.forces.as_ref().unwrap());
+            let (f, f0) = (
+                back.results.forces.as_ref().unwrap(),
+                s.results.forces.as_ref().unwrap(),
+            );
             assert_close(norm(f[1]), norm(f0[1]), 1e-12, "|F|");
         }
     }
@@ -326,7 +378,12 @@ fn left_handed_cells_cannot_be_written() {
 fn a_molecule_gets_a_bounding_box() {
     let positions = vec![[-3.0, 0.5, 2.0], [1.0, -4.0, 2.0], [0.0, 0.0, 7.5]];
     let s = Structure::new(Cell::default(), elements(&["O", "Li", "Li"]), positions).unwrap();
-    let back = write_read(&s, Format::LammpsDump, &WriteOptions::default(), &ReadOptions::default());
+    let back = write_read(
+        &s,
+        Format::LammpsDump,
+        &WriteOptions::default(),
+        &ReadOptions::default(),
+    );
     assert_eq!(back.positions, s.positions);
     assert_eq!(back.cell.pbc(), [false; 3]);
     let origin = match back.info.get("lammps_origin") {
@@ -345,9 +402,14 @@ fn atom_style_from_option_or_column_count() {
             atom_style: style.map(str::to_string),
             ..Default::default()
         };
-        read_frames(Cursor::new(body.as_bytes().to_vec()), "x.data", Format::LammpsData, &options)
-            .next()
-            .unwrap()
+        read_frames(
+            Cursor::new(body.as_bytes().to_vec()),
+            "x.data",
+            Format::LammpsData,
+            &options,
+        )
+        .next()
+        .unwrap()
     };
     let charge = read(None).unwrap();
     assert_eq!(charge.charges.as_deref(), Some(&[1.0, 1.0][..]), "6 columns: charge");
@@ -357,27 +419,74 @@ fn atom_style_from_option_or_column_count() {
     assert_eq!(molecular.positions[1], [1.5, 1.5, 1.5]);
     assert_eq!(molecular.int_tag("type"), Some(&[1, 1][..]));
     assert!(molecular.charges.is_none());
-    assert!(read(Some("ellipsoid")).unwrap_err().to_string().contains("not supported"));
+    assert!(
+        read(Some("ellipsoid"))
+            .unwrap_err()
+            .to_string()
+            .contains("not supported")
+    );
 }
 
 /// Bad inputs in tests/fixtures/bad with the message each must give (file name, line and field).
 #[test]
 fn bad_lammps_inputs_name_file_line_and_field() {
     let cases = [
-        ("lammps_bad_number.data", "lammps_bad_number.data line 18: expected a finite number for y, found \"abc\""),
-        ("lammps_nan.data", "lammps_nan.data line 18: expected a finite number for x, found \"nan\""),
-        ("lammps_short_atoms.data", "lammps_short_atoms.data line 18: expected Atoms entry 2 of 2, found the end of the file"),
-        ("lammps_bad_type.data", "lammps_bad_type.data line 17: atom type 3 is outside 1..=2"),
-        ("lammps_no_element.data", "lammps_no_element.data line 12: atom type 1: no element has a mass within 0.1 amu of 500"),
-        ("lammps_bad_box.data", "lammps_bad_box.data line 6: xhi (-1) must exceed xlo (0)"),
-        ("lammps_duplicate_id.data", "lammps_duplicate_id.data line 18: atom id 1 appears twice"),
-        ("lammps_huge_count.data", "lammps_huge_count.data line 19: expected Atoms entry 2 of 1000000000000, found the end of the file"),
-        ("lammps_bad_columns.dump", "lammps_bad_columns.dump line 11: expected 5 values (id element x y z), found 4"),
-        ("lammps_missing_bounds.dump", "lammps_missing_bounds.dump line 7: expected yhi, found the end of the line"),
-        ("lammps_unknown_item.dump", "lammps_unknown_item.dump line 1: unknown item \"ITEM: FOO\""),
-        ("lammps_partial_position.dump", "lammps_partial_position.dump line 9: ITEM: ATOMS has some but not all of x y z"),
-        ("lammps_bad_element.dump", "lammps_bad_element.dump line 11: expected an element symbol for element, found \"Qq\""),
-        ("lammps_truncated.dump", "lammps_truncated.dump line 12: expected atom 3 of 3, found the end of the file"),
+        (
+            "lammps_bad_number.data",
+            "lammps_bad_number.data line 18: expected a finite number for y, found \"abc\"",
+        ),
+        (
+            "lammps_nan.data",
+            "lammps_nan.data line 18: expected a finite number for x, found \"nan\"",
+        ),
+        (
+            "lammps_short_atoms.data",
+            "lammps_short_atoms.data line 18: expected Atoms entry 2 of 2, found the end of the file",
+        ),
+        (
+            "lammps_bad_type.data",
+            "lammps_bad_type.data line 17: atom type 3 is outside 1..=2",
+        ),
+        (
+            "lammps_no_element.data",
+            "lammps_no_element.data line 12: atom type 1: no element has a mass within 0.1 amu of 500",
+        ),
+        (
+            "lammps_bad_box.data",
+            "lammps_bad_box.data line 6: xhi (-1) must exceed xlo (0)",
+        ),
+        (
+            "lammps_duplicate_id.data",
+            "lammps_duplicate_id.data line 18: atom id 1 appears twice",
+        ),
+        (
+            "lammps_huge_count.data",
+            "lammps_huge_count.data line 19: expected Atoms entry 2 of 1000000000000, found the end of the file",
+        ),
+        (
+            "lammps_bad_columns.dump",
+            "lammps_bad_columns.dump line 11: expected 5 values (id element x y z), found 4",
+        ),
+        (
+            "lammps_missing_bounds.dump",
+            "lammps_missing_bounds.dump line 7: expected yhi, found the end of the line",
+        ),
+        (
+            "lammps_unknown_item.dump",
+            "lammps_unknown_item.dump line 1: unknown item \"ITEM: FOO\"",
+        ),
+        (
+            "lammps_partial_position.dump",
+            "lammps_partial_position.dump line 9: ITEM: ATOMS has some but not all of x y z",
+        ),
+        (
+            "lammps_bad_element.dump",
+            "lammps_bad_element.dump line 11: expected an element symbol for element, found \"Qq\"",
+        ),
+        (
+            "lammps_truncated.dump",
+            "lammps_truncated.dump line 12: expected atom 3 of 3, found the end of the file",
+        ),
     ];
     assert_bad_inputs(&cases);
 }

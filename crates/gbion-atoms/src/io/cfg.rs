@@ -118,6 +118,8 @@ struct Block {
     energy: Option<f64>,
     plus_stress: Option<[f64; 6]>,
     features: BTreeMap<String, Vec<String>>,
+    /// Elements named by a `Feature elements` line.
+    named_elements: Option<Vec<Element>>,
     energy_weight: Option<f64>,
     /// Line of the first atom, for element errors.
     atom_line: usize,
@@ -162,9 +164,7 @@ impl<R: BufRead> Reader<R> {
         }
         let mut block = Block::default();
         loop {
-            let line = self
-                .next_line()?
-                .ok_or_else(|| self.lines.error("expected END_CFG, found the end of the file"))?;
+            let line = self.next_line()?.ok_or_else(|| self.lines.end_of_file("END_CFG"))?;
             let trimmed = line.trim();
             let (keyword, rest) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
             match keyword.trim_end_matches(':') {
@@ -184,11 +184,16 @@ impl<R: BufRead> Reader<R> {
                     if name.is_empty() {
                         return Err(self.lines.error("Feature line without a name"));
                     }
-                    block
-                        .features
-                        .entry(name.to_string())
-                        .or_default()
-                        .push(value.trim().to_string());
+                    if name == ELEMENTS_FEATURE {
+                        let symbols = value.split_whitespace().map(Element::from_symbol);
+                        let named = symbols
+                            .collect::<Result<Vec<_>>>()
+                            .map_err(|e| self.lines.error(format!("Feature {ELEMENTS_FEATURE}: {e}")))?;
+                        block.named_elements = Some(named);
+                    } else {
+                        let values = block.features.entry(name.to_string()).or_default();
+                        values.push(value.trim().to_string());
+                    }
                 }
                 _ => {
                     return Err(self.lines.error(format!(
@@ -318,7 +323,10 @@ impl<R: BufRead> Reader<R> {
             )));
         }
         let cell = supercell(&block.supercell).map_err(|e| self.lines.error(e.to_string()))?;
-        let element_table = self.element_table(&mut block)?;
+        let element_table = match &self.options.type_map {
+            Some(map) => map.clone(),
+            None => block.named_elements.take().unwrap_or_default(),
+        };
         let elements = block
             .types
             .iter()
@@ -361,26 +369,6 @@ impl<R: BufRead> Reader<R> {
             structure.info.insert(name, feature_value(&values.join("\n")));
         }
         Ok(structure)
-    }
-
-    /// Element of each type: the type map, else the `elements` feature (removed from the block), else none.
-    fn element_table(&self, block: &mut Block) -> Result<Vec<Element>> {
-        let named = block.features.remove(ELEMENTS_FEATURE);
-        if let Some(map) = &self.options.type_map {
-            return Ok(map.clone());
-        }
-        let Some(values) = named else {
-            return Ok(Vec::new());
-        };
-        values
-            .last()
-            .map(|v| {
-                v.split_whitespace()
-                    .map(Element::from_symbol)
-                    .collect::<Result<Vec<_>>>()
-            })
-            .unwrap_or(Ok(Vec::new()))
-            .map_err(|e| self.lines.error(format!("Feature {ELEMENTS_FEATURE}: {e}")))
     }
 }
 

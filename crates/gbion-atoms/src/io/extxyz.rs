@@ -45,8 +45,9 @@ use std::io::{BufRead, Write};
 /// 1e-15 s × 1e10 √(e / amu).
 pub const ASE_FS: f64 = 0.09822694788464063;
 
-/// Most atoms' worth of column storage reserved before the atoms are actually read.
-const MAX_RESERVED_ATOMS: usize = 4096;
+/// Most values of one column reserved before the atoms are actually read (the atom count and the column
+/// counts come from the file and may be absurd).
+const MAX_RESERVED_VALUES: usize = 1 << 14;
 
 /// Streams the frames of an extended XYZ input.
 pub struct Reader<R: BufRead> {
@@ -642,7 +643,7 @@ enum ColumnData {
 
 impl ColumnData {
     fn new(spec: &ColumnSpec, atoms: usize) -> ColumnData {
-        let capacity = atoms.min(MAX_RESERVED_ATOMS) * spec.columns;
+        let capacity = atoms.saturating_mul(spec.columns).min(MAX_RESERVED_VALUES);
         match (spec.target, spec.kind) {
             (Target::Redundant, _) => ColumnData::Skipped,
             (Target::Symbols | Target::Numbers, _) => ColumnData::Elements(Vec::with_capacity(capacity)),
@@ -691,7 +692,7 @@ fn read_atom_line(
     data: &mut [ColumnData],
     plain: bool,
 ) -> std::result::Result<(), String> {
-    let expected: usize = specs.iter().map(|s| s.columns).sum();
+    let expected = specs.iter().fold(0usize, |sum, s| sum.saturating_add(s.columns));
     let mut tokens = line.split_whitespace();
     for (spec, column) in specs.iter().zip(data.iter_mut()) {
         for _ in 0..spec.columns {

@@ -119,13 +119,16 @@ pub(crate) mod text {
 
         /// The next line, where the end of the input is an error saying what was `expected`.
         pub(crate) fn require_line(&mut self, expected: &str) -> Result<String> {
-            self.next_line()?.ok_or_else(|| {
-                Error::parse(
-                    &self.source,
-                    self.number + 1,
-                    format!("expected {expected}, found the end of the file"),
-                )
-            })
+            self.next_line()?.ok_or_else(|| self.end_of_file(expected))
+        }
+
+        /// The error for an input that ends where `expected` should follow (on the line after the last).
+        pub(crate) fn end_of_file(&self, expected: &str) -> Error {
+            Error::parse(
+                &self.source,
+                self.number + 1,
+                format!("expected {expected}, found the end of the file"),
+            )
         }
 
         /// A parse error at the current line.
@@ -590,7 +593,9 @@ impl<R: BufRead> Reader<R> {
                     .lines
                     .real(words.get(1).copied().filter(|_| words.len() == 4), hi_field)?;
                 if !(hi - lo > 0.0 && (hi - lo).is_finite()) {
-                    return Err(self.lines.error(format!("{hi_field} ({hi}) must exceed {field} ({lo})")));
+                    return Err(self
+                        .lines
+                        .error(format!("{hi_field} ({hi}) must exceed {field} ({lo})")));
                 }
                 lo_hi[axis] = Some([lo, hi]);
             } else if keyword(3) == "xy xz yz" && words.len() == 6 {
