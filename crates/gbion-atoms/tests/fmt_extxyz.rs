@@ -513,6 +513,11 @@ fn bad_inputs_name_file_line_and_field() {
             "xyz_no_positions.xyz",
             "xyz_no_positions.xyz line 2: Properties: no pos (R:3) column",
         ),
+        // Found by the fuzzer: a column count of 10^15 must not reserve memory before atoms are read.
+        (
+            "xyz_fuzz_huge_column_count.xyz",
+            r#"xyz_fuzz_huge_column_count.xyz line 3: column momenta: expected a finite real number, found "6\"""#,
+        ),
         (
             "xyz_inf_energy.xyz",
             r#"xyz_inf_energy.xyz line 2: key energy: non-finite number "inf""#,
