@@ -180,7 +180,7 @@ pub fn fit_evolution(initial: &Grid1d, later: &[TimedProfile]) -> Result<Evoluti
     let (chi2_min, simulated) = chi2(initial, later, &times, ln_d.exp())?;
     let h = 0.02;
     let curvature = (f(ln_d + h)? - 2.0 * chi2_min + f(ln_d - h)?) / (h * h);
-    if !(curvature > 0.0) {
+    if curvature.is_nan() || curvature <= 0.0 {
         return Err(FitError::Singular);
     }
     let reduced_chi2 = chi2_min / (n_points - 1) as f64;
