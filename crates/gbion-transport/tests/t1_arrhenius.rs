@@ -29,7 +29,7 @@ fn noisy(values: &[f64], rel: f64, seed: u64) -> Vec<f64> {
     let noise = Normal::new(0.0, rel).unwrap();
     values
         .iter()
-        .map(|v| v * (noise.sample(&mut rng) as f64).exp())
+        .map(|v| v * noise.sample(&mut rng).exp())
         .collect()
 }
 
