@@ -210,7 +210,7 @@ fn grouped_structure() -> Structure {
         [2.715000000000001, 0.1, 1e-17],
         [1.0 / 3.0, 2.0 / 3.0, 5.999999999999999],
         [-0.5, 4.9, 3.05],
-        [1.23456789012345678, 2.0, 3.0],
+        [1.234_567_890_123_456_7, 2.0, 3.0],
     ];
     let mut s = Structure::new(cell, elements, positions).unwrap();
     s.velocities = Some(vec![

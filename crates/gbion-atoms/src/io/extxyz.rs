@@ -408,7 +408,7 @@ impl Header {
 
 /// σ = −W / V in Voigt order, or `None` without a volume.
 fn stress_from_virial(w: [f64; 9], volume: f64) -> std::result::Result<Option<[f64; 6]>, String> {
-    if !(volume > 0.0) {
+    if volume.is_nan() || volume <= 0.0 {
         return Ok(None);
     }
     let stress = voigt_from_nine(w.map(|x| -x / volume));
@@ -580,7 +580,7 @@ impl ColumnSpec {
 /// Split `name:TYPE:ncols:...` into column specs, all targeting properties until [`ColumnSpec::plan`].
 fn parse_properties(properties: &str) -> std::result::Result<Vec<ColumnSpec>, String> {
     let fields: Vec<&str> = properties.split(':').collect();
-    if fields.len() % 3 != 0 {
+    if !fields.len().is_multiple_of(3) {
         return Err(format!(
             "expected name:TYPE:ncols triples, found {}",
             quoted(properties)

@@ -124,7 +124,7 @@ impl<R: BufRead> Reader<R> {
                 .map_err(|m| self.lines.error(format!("lattice vector {name}: {m}")))?;
         }
         let volume = determinant(&rows).abs();
-        if !(volume > 0.0) {
+        if volume.is_nan() || volume <= 0.0 {
             return Err(self.lines.error("the lattice vectors span no volume"));
         }
         let factors = scale.factors(volume);
@@ -404,7 +404,7 @@ pub fn write_poscar<W: Write>(out: &mut W, frame: &Structure, coordinates: Coord
     if frame.is_empty() {
         return Err(Error::Invalid("a POSCAR needs at least one atom".into()));
     }
-    if !(frame.cell.volume() > 0.0) {
+    if frame.cell.volume().is_nan() || frame.cell.volume() <= 0.0 {
         return Err(Error::Invalid(
             "a POSCAR needs a cell with three lattice vectors spanning a volume".into(),
         ));
