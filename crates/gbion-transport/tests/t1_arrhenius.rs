@@ -27,10 +27,7 @@ fn arrhenius(d0: f64, ea: f64, t: f64) -> f64 {
 fn noisy(values: &[f64], rel: f64, seed: u64) -> Vec<f64> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let noise = Normal::new(0.0, rel).unwrap();
-    values
-        .iter()
-        .map(|v| v * noise.sample(&mut rng).exp())
-        .collect()
+    values.iter().map(|v| v * noise.sample(&mut rng).exp()).collect()
 }
 
 #[test]

@@ -49,21 +49,11 @@ impl Dimension {
 impl fmt::Display for Dimension {
     /// Written with SI base units, e.g. `m^2 s^-1`; a dimensionless quantity is `1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = [
-            ("m", self.length),
-            ("s", self.time),
-            ("K", self.temperature),
-        ]
-        .iter()
-        .filter(|(_, e)| *e != 0)
-        .map(|(u, e)| {
-            if *e == 1 {
-                u.to_string()
-            } else {
-                format!("{u}^{e}")
-            }
-        })
-        .collect();
+        let parts: Vec<String> = [("m", self.length), ("s", self.time), ("K", self.temperature)]
+            .iter()
+            .filter(|(_, e)| *e != 0)
+            .map(|(u, e)| if *e == 1 { u.to_string() } else { format!("{u}^{e}") })
+            .collect();
         if parts.is_empty() {
             write!(f, "1 (dimensionless)")
         } else {

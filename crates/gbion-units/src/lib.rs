@@ -26,9 +26,7 @@ pub use parse::Quantity;
 pub enum UnitError {
     #[error("empty quantity: expected a number with an optional unit, e.g. \"0.5 nm\"")]
     Empty,
-    #[error(
-        "cannot read a number at the start of {input:?}: expected e.g. \"2.6e-8 cm^2/s\" or \"59 h\""
-    )]
+    #[error("cannot read a number at the start of {input:?}: expected e.g. \"2.6e-8 cm^2/s\" or \"59 h\"")]
     BadNumber { input: String },
     #[error("number in {input:?} is not finite")]
     NotFinite { input: String },
@@ -55,12 +53,7 @@ pub enum UnitError {
 
 /// Read `s` as a quantity of dimension `expected`, returning its value in SI units. A bare number is read
 /// in `default_unit` (itself a unit expression, e.g. `"um"` or `"cm^2/s"`).
-pub fn parse_as(
-    s: &str,
-    default_unit: &str,
-    expected: Dimension,
-    example: &'static str,
-) -> Result<f64, UnitError> {
+pub fn parse_as(s: &str, default_unit: &str, expected: Dimension, example: &'static str) -> Result<f64, UnitError> {
     let q = Quantity::parse_with_default(s, default_unit)?;
     if q.dimension != expected {
         return Err(UnitError::WrongDimension {
@@ -97,12 +90,7 @@ pub fn parse_velocity_m_s(s: &str, default_unit: &str) -> Result<f64, UnitError>
 /// An absolute temperature in kelvin; e.g. `"1573 K"`, `"25 C"`, `"25 °C"`, or a bare number in
 /// `default_unit` (`"K"` or `"C"`). Temperatures below 0 K are an error.
 pub fn parse_temperature_k(s: &str, default_unit: &str) -> Result<f64, UnitError> {
-    let t = parse_as(
-        s,
-        default_unit,
-        Dimension::TEMPERATURE,
-        "\"295 K\" or \"22 C\"",
-    )?;
+    let t = parse_as(s, default_unit, Dimension::TEMPERATURE, "\"295 K\" or \"22 C\"")?;
     if t < 0.0 {
         return Err(UnitError::BelowAbsoluteZero {
             input: s.trim().to_string(),

@@ -45,18 +45,10 @@ const UNIT_TABLE: &[Unit] = &[
     unit(&["km"], 1e3, Dimension::LENGTH),
     unit(&["cm"], 1e-2, Dimension::LENGTH),
     unit(&["mm"], 1e-3, Dimension::LENGTH),
-    unit(
-        &["um", "µm", "μm", "micron", "microns"],
-        1e-6,
-        Dimension::LENGTH,
-    ),
+    unit(&["um", "µm", "μm", "micron", "microns"], 1e-6, Dimension::LENGTH),
     unit(&["nm"], 1e-9, Dimension::LENGTH),
     unit(&["pm"], 1e-12, Dimension::LENGTH),
-    unit(
-        &["Å", "Å", "A", "angstrom", "Angstrom"],
-        1e-10,
-        Dimension::LENGTH,
-    ),
+    unit(&["Å", "Å", "A", "angstrom", "Angstrom"], 1e-10, Dimension::LENGTH),
     unit(&["s", "sec"], 1.0, Dimension::TIME),
     unit(&["ms"], 1e-3, Dimension::TIME),
     unit(&["us", "µs", "μs"], 1e-6, Dimension::TIME),
@@ -283,9 +275,7 @@ impl Cursor<'_> {
                 Ok(1)
             };
         }
-        let e: i32 = digits
-            .parse()
-            .map_err(|_| self.malformed("exponent too large"))?;
+        let e: i32 = digits.parse().map_err(|_| self.malformed("exponent too large"))?;
         Ok(if negative { -e } else { e })
     }
 
@@ -371,9 +361,7 @@ fn parse_unit_expr(text: &str, context: &str) -> Result<UnitExpr, UnitError> {
             Some('/' | '*' | '·' | '⋅') => {}
             Some(c) if spaced && is_atom_char(c) => {}
             Some(_) => {
-                return Err(
-                    cur.malformed("unexpected character; units combine with ^n, /, * or spaces")
-                );
+                return Err(cur.malformed("unexpected character; units combine with ^n, /, * or spaces"));
             }
         }
     }

@@ -106,10 +106,7 @@ fn diffusivity_variants_agree() {
     ] {
         assert_rel(parse_diffusivity_m2_s(s, "cm^2/s").unwrap(), expected);
     }
-    assert_rel(
-        parse_diffusivity_m2_s("2.6e-8", "cm^2/s").unwrap(),
-        expected,
-    );
+    assert_rel(parse_diffusivity_m2_s("2.6e-8", "cm^2/s").unwrap(), expected);
 }
 
 #[test]
@@ -133,10 +130,7 @@ fn temperatures_kelvin_and_celsius() {
 
 #[test]
 fn number_density() {
-    assert_rel(
-        parse_number_density_m3("5e21 cm^-3", "cm^-3").unwrap(),
-        5e27,
-    );
+    assert_rel(parse_number_density_m3("5e21 cm^-3", "cm^-3").unwrap(), 5e27);
     assert_rel(parse_number_density_m3("5e21 /cm3", "cm^-3").unwrap(), 5e27);
     assert_rel(parse_number_density_m3("5e21", "cm^-3").unwrap(), 5e27);
 }
@@ -167,9 +161,7 @@ fn quantity_reports_dimension() {
 fn wrong_dimension_names_expected_and_found() {
     let err = parse_length_m("59 h", "um").unwrap_err();
     match &err {
-        UnitError::WrongDimension {
-            expected, found, ..
-        } => {
+        UnitError::WrongDimension { expected, found, .. } => {
             assert_eq!(*expected, Dimension::LENGTH);
             assert_eq!(*found, Dimension::TIME);
         }
@@ -181,32 +173,17 @@ fn wrong_dimension_names_expected_and_found() {
         parse_diffusivity_m2_s("2.6e-8 cm/s", "cm^2/s"),
         Err(UnitError::WrongDimension { .. })
     ));
-    assert!(matches!(
-        parse_time_s("5", "um"),
-        Err(UnitError::WrongDimension { .. })
-    ));
+    assert!(matches!(parse_time_s("5", "um"), Err(UnitError::WrongDimension { .. })));
 }
 
 #[test]
 fn bad_inputs_are_errors_with_a_reason() {
     assert_eq!(parse_length_m("", "um"), Err(UnitError::Empty));
     assert_eq!(parse_length_m("   ", "um"), Err(UnitError::Empty));
-    assert!(matches!(
-        parse_length_m("nm", "um"),
-        Err(UnitError::BadNumber { .. })
-    ));
-    assert!(matches!(
-        parse_length_m("abc", "um"),
-        Err(UnitError::BadNumber { .. })
-    ));
-    assert!(matches!(
-        parse_length_m("-", "um"),
-        Err(UnitError::BadNumber { .. })
-    ));
-    assert!(matches!(
-        parse_length_m(".", "um"),
-        Err(UnitError::BadNumber { .. })
-    ));
+    assert!(matches!(parse_length_m("nm", "um"), Err(UnitError::BadNumber { .. })));
+    assert!(matches!(parse_length_m("abc", "um"), Err(UnitError::BadNumber { .. })));
+    assert!(matches!(parse_length_m("-", "um"), Err(UnitError::BadNumber { .. })));
+    assert!(matches!(parse_length_m(".", "um"), Err(UnitError::BadNumber { .. })));
     assert!(matches!(
         parse_length_m("5 furlongs", "um"),
         Err(UnitError::UnknownUnit { .. })
