@@ -423,6 +423,20 @@ fn boundary_line(map: &GrainMap, (a, b): (u32, u32), faces: &[[f64; 2]], half: f
     })
 }
 
+/// Where the line leaves grain `from` between distances `lo` and `hi` (pixels), by bisection on the
+/// nearest-pixel grain (the boundary between pixel regions lies half-way between pixel centres).
+fn boundary_crossing(map: &GrainMap, line: &PixelLine, mut lo: f64, mut hi: f64, from: Option<u32>) -> f64 {
+    for _ in 0..40 {
+        let mid = 0.5 * (lo + hi);
+        if grain_at(map, line.point(mid)) == from {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 /// The grain of the pixel nearest to (x, y).
 fn grain_at(map: &GrainMap, [x, y]: [f64; 2]) -> Option<u32> {
     let (xi, yi) = (x.round(), y.round());
@@ -484,7 +498,7 @@ fn step_in_two_grains(
         .min_by(|&i, &j| (samples[i].0 - centre).abs().total_cmp(&(samples[j].0 - centre).abs()))
         .ok_or(FitError::BadInput("the line does not cross a grain boundary".into()))?;
     let (left_grain, right_grain) = (grains[change - 1], grains[change]);
-    let gb = 0.5 * (samples[change - 1].0 + samples[change].0);
+    let gb = boundary_crossing(map, line, samples[change - 1].0, samples[change].0, left_grain);
     let left_start = (0..change)
         .rev()
         .find(|&i| grains[i] != left_grain)

@@ -606,12 +606,15 @@ fn plot_step(path: &Path, step: &GbStep, pixel: f64) -> Result<()> {
     let (s, v): (Vec<f64>, Vec<f64>) = step.samples.iter().map(|&(s, v)| (s * um, v)).unzip();
     let gb = step.gb_position_px;
     let side_curve = |fit: &gbion_transport::fit::gb_step::SideFit, sign: f64| {
-        let ts: Vec<f64> = step
+        // The samples of this side plus the GB itself, to show the extrapolation.
+        let mut ts: Vec<f64> = step
             .samples
             .iter()
             .map(|&(s, _)| s - gb)
-            .filter(|t| t * sign >= 0.0)
+            .filter(|t| t * sign > 0.0)
             .collect();
+        ts.push(0.0);
+        ts.sort_by(f64::total_cmp);
         let y = ts
             .iter()
             .map(|&t| {
