@@ -330,9 +330,14 @@ fn contcar_velocity_blocks() {
     // Blank line, then Cartesian velocities in Å/fs.
     let plain = read_text(&format!("{head}\n0.1 0.2 0.3\n0 0 -0.1\n")).unwrap();
     assert_eq!(plain.velocities, Some(vec![[0.1, 0.2, 0.3], [0.0, 0.0, -0.1]]));
-    // Direct velocities: lattice vectors per fs.
-    let direct = read_text(&format!("{head}Direct\n0.25 0.2 0.0\n0 0 0.5\n")).unwrap();
-    assert_eq!(direct.velocities, Some(vec![[1.0, 1.0, 0.0], [0.0, 0.0, 4.0]]));
+    // Direct velocities are lattice vectors per time step (POTIM, not in the file): refused.
+    let error = read_text(&format!("{head}Direct\n0.25 0.2 0.0\n0 0 0.5\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("POSCAR line 12: velocities in Direct coordinates"),
+        "{error}"
+    );
     // An MD CONTCAR: lattice velocities and vectors (skipped), then velocities, then a predictor block.
     let lattice_block = "Lattice velocities and vectors\n  1\n0 0 0\n0 0 0\n0 0 0\n4 0 0\n0 5 0\n0 0 8\n";
     let md = read_text(&format!(

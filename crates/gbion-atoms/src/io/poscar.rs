@@ -15,10 +15,10 @@
 //!    selective dynamics. The flags are kept as the 3-column Bool property `selective_dynamics`, and atoms
 //!    with all three flags `F` get the `fixed` tag 1 (0 otherwise);
 //! 8. CONTCAR only: an optional `Lattice velocities and vectors` block of MD runs (skipped), then a blank or
-//!    `Cartesian`/`Direct` line and one velocity per atom. VASP writes velocities as Cartesian Å/fs (the
-//!    wiki's POSCAR page, and ASE's reader, which converts them from Å/fs); `Direct` velocities are
-//!    fractional coordinates per fs and are converted to Cartesian Å/fs with the scaled lattice. A
-//!    predictor-corrector block after the velocities is ignored.
+//!    `Cartesian` line and one velocity per atom. VASP writes velocities as Cartesian Å/fs (the VASP wiki's
+//!    POSCAR page and forum; ASE's reader converts them from Å/fs too). `Direct` velocities are lattice
+//!    vectors per MD time step (POTIM), which a POSCAR does not state, so they are refused with an error.
+//!    A predictor-corrector block after the velocities is ignored.
 //!
 //! Writing: atoms grouped by species in order of first appearance (the order is kept when they already
 //! are grouped), scaling factor 1, lattice and Cartesian positions in the shortest decimal form that reads
@@ -95,7 +95,7 @@ impl<R: BufRead> Reader<R> {
         if let Some(flags) = flags {
             set_selective_dynamics(&mut frame, flags)?;
         }
-        frame.velocities = self.read_velocity_block(&frame.cell, count)?;
+        frame.velocities = self.read_velocity_block(count)?;
         Ok(frame)
     }
 
@@ -195,7 +195,7 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// The optional lattice-velocity block and velocities of a CONTCAR (Å/fs, Cartesian).
-    fn read_velocity_block(&mut self, cell: &Cell, count: usize) -> Result<Option<Vec<Vec3>>> {
+    fn read_velocity_block(&mut self, count: usize) -> Result<Option<Vec<Vec3>>> {
         let Some(mut line) = self.lines.next_line()?.map(|l| l.trim().to_string()) else {
             return Ok(None);
         };
@@ -233,12 +233,14 @@ impl<R: BufRead> Reader<R> {
             if atom == 1 && line.split_whitespace().count() <= 1 {
                 return Ok(None);
             }
+            if !cartesian {
+                return Err(self.lines.error(
+                    "velocities in Direct coordinates are lattice vectors per MD time step (POTIM), which a \
+                     POSCAR does not give; write them as Cartesian Å/fs",
+                ));
+            }
             let v = leading_reals::<3>(&mut line.split_whitespace())
                 .map_err(|m| self.lines.error(format!("velocity of atom {atom}: {m}")))?;
-            let v = if cartesian { v } else { cell.to_cartesian(v) };
-            if !v.iter().all(|x| x.is_finite()) {
-                return Err(self.lines.error(format!("velocity of atom {atom}: out of range")));
-            }
             velocities.push(v);
         }
         Ok(Some(velocities))
