@@ -351,9 +351,9 @@ fn a_general_cell_is_rotated_into_lammps_form() {
                 1e-12,
                 "s",
             );
-            for k in 0..3 {
-                let (v, v0) = (back.velocities.as_ref().unwrap()[i], s.velocities.as_ref().unwrap()[i]);
-                assert_close(dot(v, m[k]), dot(v0, s.cell.matrix()[k]), 1e-12, "v·a");
+            let (v, v0) = (back.velocities.as_ref().unwrap()[i], s.velocities.as_ref().unwrap()[i]);
+            for (axis, axis0) in m.iter().zip(s.cell.matrix()) {
+                assert_close(dot(v, *axis), dot(v0, *axis0), 1e-12, "v·a");
             }
         }
         if format == Format::LammpsDump {

@@ -678,7 +678,7 @@ impl<R: BufRead> Reader<R> {
             if t == 0 || t > n_types {
                 return Err(lines.error(format!("atom type {t} is outside 1..={n_types}")));
             }
-            if !(mass > 0.0) {
+            if mass <= 0.0 {
                 return Err(lines.error(format!("mass of type {t} must be positive, found {mass}")));
             }
             let symbol = comment.and_then(|c| c.split_whitespace().next()).map(str::to_string);
@@ -755,7 +755,7 @@ impl<R: BufRead> Reader<R> {
         if let Some(pair) = data.atoms.windows(2).find(|w| w[0].id == w[1].id) {
             let source = self.lines.source();
             return Err(Error::parse(
-                &source,
+                source,
                 pair[1].line,
                 format!("atom id {} appears twice", pair[1].id),
             ));
@@ -831,13 +831,13 @@ impl<R: BufRead> Reader<R> {
         for &(id, v, line) in &data.velocities {
             let slot = index.get(&id).and_then(|&i| velocities.get_mut(i)).ok_or_else(|| {
                 Error::parse(
-                    &source,
+                    source,
                     line,
                     format!("velocity for atom id {id}, which is not in Atoms"),
                 )
             })?;
             if slot.replace(v).is_some() {
-                return Err(Error::parse(&source, line, format!("second velocity for atom id {id}")));
+                return Err(Error::parse(source, line, format!("second velocity for atom id {id}")));
             }
         }
         Ok(velocities.into_iter().map(|v| v.unwrap_or([0.0; 3])).collect())

@@ -322,7 +322,7 @@ impl<R: BufRead> Reader<R> {
             None => None,
         };
         let mass = columns.mass.map(real).transpose()?;
-        if let Some(m) = mass.filter(|m| !(*m > 0.0)) {
+        if let Some(m) = mass.filter(|m| *m <= 0.0) {
             return Err(lines.error(format!("mass must be positive, found {m}")));
         }
         Ok(AtomRow {
