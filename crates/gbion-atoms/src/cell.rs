@@ -69,7 +69,7 @@ impl Cell {
     pub fn from_parameters(lengths: Vec3, angles_deg: Vec3) -> Result<Cell> {
         let [a, b, c] = lengths;
         let [alpha, beta, gamma] = angles_deg.map(f64::to_radians);
-        if lengths.iter().any(|l| !(*l > 0.0)) {
+        if lengths.iter().any(|l| l.is_nan() || *l <= 0.0) {
             return Err(Error::InvalidCell(format!(
                 "cell lengths must be positive, got {lengths:?}"
             )));
@@ -79,7 +79,7 @@ impl Cell {
         let cx = c * cos_b;
         let cy = c * (cos_a - cos_b * cos_g) / sin_g;
         let cz2 = c * c - cx * cx - cy * cy;
-        if !(cz2 > 0.0) || sin_g.abs() < 1e-12 {
+        if cz2.is_nan() || cz2 <= 0.0 || sin_g.abs() < 1e-12 {
             return Err(Error::InvalidCell(format!(
                 "angles (α, β, γ) = {angles_deg:?}° do not form a cell"
             )));
@@ -153,11 +153,11 @@ impl Cell {
     /// The position moved into the cell along periodic directions (fractional coordinate in [0, 1)).
     pub fn wrap(&self, r: Vec3) -> Vec3 {
         let mut s = self.to_fractional(r);
-        for axis in 0..3 {
-            if self.pbc[axis] {
-                s[axis] -= s[axis].floor();
-                if s[axis] >= 1.0 {
-                    s[axis] = 0.0;
+        for (component, periodic) in s.iter_mut().zip(self.pbc) {
+            if periodic {
+                *component -= component.floor();
+                if *component >= 1.0 {
+                    *component = 0.0;
                 }
             }
         }

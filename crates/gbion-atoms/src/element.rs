@@ -76,7 +76,7 @@ impl std::str::FromStr for Element {
 fn canonical_case(symbol: &str) -> String {
     let all_upper = symbol.chars().all(|c| !c.is_ascii_lowercase());
     let all_lower = symbol.chars().all(|c| !c.is_ascii_uppercase());
-    if symbol.len() > 1 && (all_upper || all_lower) || all_lower {
+    if all_lower || (symbol.len() > 1 && all_upper) {
         let mut chars = symbol.chars();
         match chars.next() {
             Some(first) => first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase(),

@@ -83,12 +83,12 @@ pub fn layered_lstz(lattice_constant: f64, repeat: [usize; 3]) -> Result<Structu
         Ok(())
     };
     for (rx, ry, rz) in (0..na).flat_map(|x| (0..nb).flat_map(move |y| (0..nc).map(move |z| (x, y, z)))) {
-        for layer in 0..4 {
-            for site in 0..4 {
+        for (layer, a_layer) in A_LAYERS.iter().enumerate() {
+            for (site, a_species) in a_layer.iter().enumerate() {
                 let (i, j) = (site % 2, site / 2);
                 let origin = [(2 * rx + i) as f64, (2 * ry + j) as f64, (4 * rz + layer) as f64];
                 let at = |d: [f64; 3]| [origin[0] + d[0], origin[1] + d[1], origin[2] + d[2]];
-                place(A_LAYERS[layer][site], at([0.0, 0.0, 0.0]), SiteKind::A)?;
+                place(a_species, at([0.0, 0.0, 0.0]), SiteKind::A)?;
                 place(b_site_species(layer, site), at([0.5, 0.5, 0.5]), SiteKind::B)?;
                 for o in [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]] {
                     place("O", at(o), SiteKind::O)?;
@@ -121,7 +121,7 @@ pub fn run(args: QuickstartArgs) -> Result<()> {
         [a, b, c] if *a > 0 && *b > 0 && *c > 0 => [*a, *b, *c],
         other => anyhow::bail!("--repeat needs three positive integers, got {other:?}"),
     };
-    if !(args.lattice_constant > 0.0) {
+    if args.lattice_constant.is_nan() || args.lattice_constant <= 0.0 {
         anyhow::bail!("--lattice-constant must be positive, got {}", args.lattice_constant);
     }
     let structure = layered_lstz(args.lattice_constant, repeat)?;
