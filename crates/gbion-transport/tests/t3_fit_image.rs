@@ -129,3 +129,59 @@ fn mismatched_grain_map_is_an_error() {
     let image = Image::new(4, 3, vec![0.5; 12]).unwrap();
     assert!(fit_image(&image, &[true; 12], None, &map, experiment(10.0, None)).is_err());
 }
+
+/// The whole chain on a seeded Voronoi polycrystal: exchange simulated by the solver, synthetic SIMS
+/// counts (Poisson on both channels, same pixel grid), eqn 1 with binomial σ per pixel, then the weighted
+/// image fit with D_bulk held. With the true counting σ as weights, χ²_red ≈ 1 checks the σ of eqn 1.
+#[test]
+fn voronoi_synthetic_sims_chain() {
+    use gbion_transport::isotope::fraction_image;
+    use gbion_transport::sims::{Image2d, SimsSettings, synthetic_sims};
+    let (nx, ny) = (36, 28);
+    let micro = Microstructure::voronoi([nx, ny, 1], PIXEL, 9.0 * PIXEL, 3.0 * PIXEL, 42).unwrap();
+    let ids = micro.grains().to_vec();
+    let (d_bulk, g, t) = (2.6e-12, 1.43e-8, 2000.0);
+    let mut p = DiffusionProblem::new(micro, d_bulk, g, C_0);
+    p.reservoirs.push(Reservoir::whole_face(C_S, Axis::Y, End::Lower));
+    let stepping = TimeStepping {
+        scheme: Scheme::CrankNicolson,
+        max_dt_s: t / STEPS as f64,
+    };
+    let field = p
+        .run(&[Phase::exchange(t)], stepping)
+        .unwrap()
+        .snapshots
+        .remove(0)
+        .field;
+    let settings = SimsSettings {
+        block: 1,
+        fwhm_px: 0.0,
+        counts_per_pixel: 2.0e4,
+        seed: 9,
+    };
+    let sims = synthetic_sims(&Image2d::new(nx, ny, field).unwrap(), &settings).unwrap();
+    let to_image = |counts: &[u64]| Image::new(nx, ny, counts.iter().map(|&c| c as f64).collect()).unwrap();
+    let fraction = fraction_image(&to_image(&sims.li6), &to_image(&sims.li7)).unwrap();
+    let map = GrainMap { nx, ny, ids };
+    let experiment = ImageExperiment {
+        source: SourceEdge::FirstRow,
+        ..experiment(t, Some(d_bulk))
+    };
+    let fit = fit_image(
+        &fraction.fraction,
+        &fraction.valid,
+        fraction.sigma.as_ref(),
+        &map,
+        experiment,
+    )
+    .unwrap();
+    let z = (fit.gb_conductance_m_s - g) / fit.gb_conductance_err_m_s;
+    assert!(
+        z.abs() < 3.0,
+        "{} ± {}",
+        fit.gb_conductance_m_s,
+        fit.gb_conductance_err_m_s
+    );
+    assert!(fit.gb_conductance_err_m_s / g < 0.05);
+    assert!((0.8..1.25).contains(&fit.reduced_chi2), "χ²_red {}", fit.reduced_chi2);
+}
