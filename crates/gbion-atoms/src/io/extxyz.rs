@@ -81,12 +81,12 @@ impl<R: BufRead> Reader<R> {
         };
         let comment = self
             .lines
-            .expect_line(&format!("the comment line of a frame of {count} atoms"))?;
+            .expect_line(format_args!("the comment line of a frame of {count} atoms"))?;
         let header = Header::parse(comment).map_err(|m| self.lines.error(m))?;
         let columns = ColumnSpec::plan(&header.properties).map_err(|m| self.lines.error(format!("Properties: {m}")))?;
         let mut data: Vec<ColumnData> = columns.iter().map(|c| ColumnData::new(c, count)).collect();
         for atom in 0..count {
-            let line = self.lines.expect_line(&format!("atom {} of {count}", atom + 1))?;
+            let line = self.lines.expect_line(format_args!("atom {} of {count}", atom + 1))?;
             read_atom_line(line, &columns, &mut data, header.plain).map_err(|m| self.lines.error(m))?;
         }
         let comment_line = self.lines.line_number() - count;

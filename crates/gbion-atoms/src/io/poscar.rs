@@ -72,7 +72,7 @@ impl<R: BufRead> Reader<R> {
         for atom in 1..=count {
             let line = self
                 .lines
-                .expect_line(&format!("the position of atom {atom} of {count}"))?;
+                .expect_line(format_args!("the position of atom {atom} of {count}"))?;
             let (position, atom_flags) =
                 parse_position_line(line, mode.selective).map_err(|m| self.lines.error(format!("atom {atom}: {m}")))?;
             let position = match mode.cartesian {
@@ -119,7 +119,7 @@ impl<R: BufRead> Reader<R> {
     fn read_lattice(&mut self, scale: &Scale) -> Result<(Mat3, Vec3)> {
         let mut rows = [[0.0; 3]; 3];
         for (row, name) in rows.iter_mut().zip(["a", "b", "c"]) {
-            let line = self.lines.expect_line(&format!("lattice vector {name}"))?;
+            let line = self.lines.expect_line(format_args!("lattice vector {name}"))?;
             *row = leading_reals::<3>(&mut line.split_whitespace())
                 .map_err(|m| self.lines.error(format!("lattice vector {name}: {m}")))?;
         }

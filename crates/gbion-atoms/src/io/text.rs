@@ -52,8 +52,9 @@ impl<R: BufRead> LineReader<R> {
         Ok(Some(&self.line))
     }
 
-    /// The next line, or an error naming `what` was expected when the input has ended.
-    pub(crate) fn expect_line(&mut self, what: &str) -> Result<&str> {
+    /// The next line, or an error naming `what` was expected when the input has ended (`what` is only
+    /// formatted then, so `format_args!` costs nothing on the normal path).
+    pub(crate) fn expect_line(&mut self, what: impl std::fmt::Display) -> Result<&str> {
         if self.next_line()?.is_none() {
             return Err(Error::parse(
                 &self.source_name,
