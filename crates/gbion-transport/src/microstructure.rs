@@ -467,6 +467,14 @@ mod tests {
     }
 
     #[test]
+    fn voronoi_3d_realises_the_target_equivalent_sphere_diameter() {
+        let m = Microstructure::voronoi([40, 40, 40], 1e-6, 10e-6, 2e-6, 4).unwrap();
+        let stats = m.grain_stats();
+        assert!(stats.n_grains > 40, "{stats:?}");
+        assert!((stats.mean_diameter_m / 10e-6 - 1.0).abs() < 0.25, "{stats:?}");
+    }
+
+    #[test]
     fn boundary_image_labels_two_grains_and_absorbs_the_gb_line() {
         // 5 × 3 image with a vertical GB line at i = 2
         let nx = 5;
