@@ -39,7 +39,7 @@
 //! Writing uses the shortest decimal form of each number that reads back exactly (at most 17 significant
 //! digits). Types are `type_map` indices, else the `mtp_type` tag, else numbered by first appearance.
 
-use super::lammps_data::{MAX_RESERVE, join_reals, species_types, text::Lines, text::real_to_string};
+use super::lammps_data::{MAX_RESERVE, fields::Lines, fields::real_to_string, join_reals, species_types};
 use crate::io::{ReadOptions, WriteOptions};
 use crate::{Cell, Element, Error, InfoValue, Property, Result, Structure};
 use std::collections::BTreeMap;

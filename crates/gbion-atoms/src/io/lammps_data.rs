@@ -30,9 +30,9 @@
 use crate::io::{ReadOptions, WriteOptions};
 use crate::linalg::{Mat3, Vec3, determinant, dot, inverse, mat_mul, norm, scale, vec_mat};
 use crate::{Cell, Element, Error, InfoValue, Property, Result, Structure};
+use fields::Lines;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
-use text::Lines;
 
 /// Velocity in LAMMPS metal units (Å/ps) per gbion unit (Å/fs).
 pub(crate) const METAL_VELOCITY_PER_A_FS: f64 = 1000.0;
@@ -46,65 +46,38 @@ const MASS_TOLERANCE: f64 = 0.1;
 /// Info key holding the LAMMPS box origin (xlo, ylo, zlo) when it is not zero.
 pub(crate) const ORIGIN_KEY: &str = "lammps_origin";
 
-/// Line-oriented text input shared by the LAMMPS and MLIP readers: numbered lines, bounded line length,
-/// and number parsing that names the field and quotes what was found.
-pub(crate) mod text {
+/// Field parsing on top of the crate's [`super::text::LineReader`], shared by the LAMMPS and MLIP readers:
+/// owned lines, and numbers that name their field and quote what was found.
+pub(crate) mod fields {
+    use crate::io::text::{LineReader, parse_real, quoted};
     use crate::{Error, Result};
-    use std::io::{BufRead, Read};
-
-    /// Longest line accepted (bytes); longer lines are an error instead of an unbounded allocation.
-    const MAX_LINE_BYTES: u64 = 1 << 20;
+    use std::io::BufRead;
 
     /// Numbered lines of a text stream.
-    pub(crate) struct Lines<R> {
-        input: R,
-        source: String,
-        number: usize,
-        buffer: Vec<u8>,
+    pub(crate) struct Lines<R: BufRead> {
+        reader: LineReader<R>,
     }
 
     impl<R: BufRead> Lines<R> {
         pub(crate) fn new(input: R, source: &str) -> Self {
             Lines {
-                input,
-                source: source.to_string(),
-                number: 0,
-                buffer: Vec::new(),
+                reader: LineReader::new(input, source),
             }
         }
 
         /// The file name given for error messages.
         pub(crate) fn source(&self) -> &str {
-            &self.source
+            self.reader.source_name()
         }
 
         /// 1-based number of the line read last.
         pub(crate) fn number(&self) -> usize {
-            self.number
+            self.reader.line_number()
         }
 
         /// The next line without its line ending, or `None` at the end of the input.
         pub(crate) fn next_line(&mut self) -> Result<Option<String>> {
-            self.buffer.clear();
-            let read = (&mut self.input)
-                .take(MAX_LINE_BYTES)
-                .read_until(b'\n', &mut self.buffer)
-                .map_err(|e| Error::parse(&self.source, self.number + 1, format!("cannot read: {e}")))?;
-            if read == 0 {
-                return Ok(None);
-            }
-            self.number += 1;
-            if self.buffer.last() == Some(&b'\n') {
-                self.buffer.pop();
-                if self.buffer.last() == Some(&b'\r') {
-                    self.buffer.pop();
-                }
-            } else if read as u64 == MAX_LINE_BYTES {
-                return Err(self.error(format!("line longer than {MAX_LINE_BYTES} bytes")));
-            }
-            String::from_utf8(std::mem::take(&mut self.buffer))
-                .map(Some)
-                .map_err(|_| self.error("not UTF-8 text"))
+            Ok(self.reader.next_line()?.map(str::to_string))
         }
 
         /// The next line that is not blank, or `None` at the end of the input.
@@ -125,24 +98,22 @@ pub(crate) mod text {
         /// The error for an input that ends where `expected` should follow (on the line after the last).
         pub(crate) fn end_of_file(&self, expected: &str) -> Error {
             Error::parse(
-                &self.source,
-                self.number + 1,
+                self.source(),
+                self.number() + 1,
                 format!("expected {expected}, found the end of the file"),
             )
         }
 
         /// A parse error at the current line.
         pub(crate) fn error(&self, message: impl Into<String>) -> Error {
-            Error::parse(&self.source, self.number, message)
+            self.reader.error(message)
         }
 
         /// A finite real number from `token`, naming `field` when it is missing or malformed.
         pub(crate) fn real(&self, token: Option<&str>, field: &str) -> Result<f64> {
             let token = self.token(token, field)?;
-            match token.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(v),
-                _ => Err(self.error(format!("expected a finite number for {field}, found \"{token}\""))),
-            }
+            parse_real(token)
+                .ok_or_else(|| self.error(format!("expected a finite number for {field}, found {}", quoted(token))))
         }
 
         /// An integer from `token`, naming `field` when it is missing or malformed.
@@ -150,7 +121,7 @@ pub(crate) mod text {
             let token = self.token(token, field)?;
             token
                 .parse::<i64>()
-                .map_err(|_| self.error(format!("expected an integer for {field}, found \"{token}\"")))
+                .map_err(|_| self.error(format!("expected an integer for {field}, found {}", quoted(token))))
         }
 
         /// A non-negative count from `token`.
@@ -158,7 +129,8 @@ pub(crate) mod text {
             let token = self.token(token, field)?;
             token.parse::<usize>().map_err(|_| {
                 self.error(format!(
-                    "expected a non-negative integer for {field}, found \"{token}\""
+                    "expected a non-negative integer for {field}, found {}",
+                    quoted(token)
                 ))
             })
         }
@@ -990,7 +962,7 @@ pub fn write_frame<W: Write>(out: &mut W, frame: &Structure, options: &WriteOpti
 }
 
 fn write_header(text: &mut String, n_atoms: usize, type_elements: &[Element], lammps_box: &LammpsBox) {
-    let r = text::real_to_string;
+    let r = fields::real_to_string;
     let hi = lammps_box.hi();
     let lo = lammps_box.origin;
     text.push_str("LAMMPS data file written by gbion (units metal)\n\n");
@@ -1010,7 +982,7 @@ fn write_masses(text: &mut String, frame: &Structure, types: &[usize], type_elem
             .iter()
             .position(|&u| u == t)
             .map_or(element.mass(), |i| frame.masses[i]);
-        text.push_str(&format!("{} {} # {element}\n", t + 1, text::real_to_string(mass)));
+        text.push_str(&format!("{} {} # {element}\n", t + 1, fields::real_to_string(mass)));
     }
 }
 
@@ -1033,7 +1005,7 @@ fn write_atoms(
         line.push_str(&format!(" {}", types[i] + 1));
         if style.has_charge() {
             let q = frame.charges.as_ref().map_or(0.0, |q| q[i]);
-            line.push_str(&format!(" {}", text::real_to_string(q)));
+            line.push_str(&format!(" {}", fields::real_to_string(q)));
         }
         line.push_str(&format!(" {}", join_reals(&positions[i])));
         if let Some(image) = images {
@@ -1048,7 +1020,7 @@ fn write_atoms(
 pub(crate) fn join_reals(values: &[f64]) -> String {
     values
         .iter()
-        .map(|v| text::real_to_string(*v))
+        .map(|v| fields::real_to_string(*v))
         .collect::<Vec<_>>()
         .join(" ")
 }

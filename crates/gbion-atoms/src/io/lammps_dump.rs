@@ -21,8 +21,8 @@
 //! not in LAMMPS form is rotated as for data files.
 
 use super::lammps_data::{
-    LammpsBox, MAX_RESERVE, METAL_VELOCITY_PER_A_FS, atom_ids, element_from_mass, image_flags, join_reals,
-    lammps_frame, species_types, text::Lines,
+    LammpsBox, MAX_RESERVE, METAL_VELOCITY_PER_A_FS, atom_ids, element_from_mass, fields::Lines, image_flags,
+    join_reals, lammps_frame, species_types,
 };
 use crate::io::{ReadOptions, WriteOptions};
 use crate::linalg::{Vec3, add, scale};
