@@ -31,6 +31,11 @@ pub struct Fraction {
 /// binomial counting statistics: σ² = C (1 − C) / N with N = I(6Li) + I(7Li) — exact for a fixed total,
 /// and the same as Poisson propagation to first order. A pixel with C = 0 or 1 gets σ from the
 /// rule-of-three bound σ = 1/N instead of 0, so it never carries infinite weight in a fit.
+///
+/// Caveat for weighted fits: σ is computed from the measured C, so it is correlated with the noise and
+/// low-count pixels that fluctuate down get more weight. The bias is a fraction of σ²/C per pixel; it is
+/// invisible in D but shows in a fitted plateau at low counts (a whole-image fit at 400 counts per pixel
+/// returned C_0 = 0.071 for a true 0.0759). Model-based weights (iterated) would remove it; not done.
 pub fn fraction_from_counts(li6: f64, li7: f64) -> Result<Fraction, IsotopeError> {
     if !(li6.is_finite() && li7.is_finite() && li6 >= 0.0 && li7 >= 0.0) {
         return Err(IsotopeError::BadIntensity { li6, li7 });
