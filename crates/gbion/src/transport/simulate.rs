@@ -3,7 +3,7 @@
 //! grain map and optional synthetic SIMS channels into an output directory, every file atomically.
 //!
 //! Orientation: grid row j of every matrix file is y = (j + ½) h, so row 0 is the liquid side when the
-//! dipping axis is y; PNG heatmaps are drawn flipped (liquid at the bottom, as in paper 003 Fig. 3).
+//! dipping axis is y; PNG heatmaps show the same rows (row 0 at the top), so there the liquid is at the top.
 //! Profiles are along the dipping axis, averaged over the other directions; position column `<axis>_um`.
 
 use crate::output::{emit, write_atomic};
@@ -555,11 +555,6 @@ fn is_uniform(data: &[f64]) -> bool {
     hi - lo <= 1e-6 * hi.abs().max(lo.abs())
 }
 
-/// Rows reversed, so a heatmap (row 0 at the top) shows y = 0 at the bottom.
-fn flipped_rows(data: &[f64], nx: usize) -> Vec<f64> {
-    data.chunks(nx).rev().flatten().copied().collect()
-}
-
 #[allow(clippy::too_many_arguments)]
 fn write_snapshot(
     out_dir: &Path,
@@ -587,13 +582,13 @@ fn write_snapshot(
         write_csv_matrix(path, nx, ny, img.data.clone())?;
         if plots && !is_uniform(&img.data) {
             let title = format!(
-                "6Li fraction, {stage}, t = {:.1} h (liquid side at the bottom)",
+                "6Li fraction, {stage}, t = {:.1} h (row 0 = y = 0, the liquid side)",
                 snap.time_s / 3600.0
             );
             heatmap(
                 &out_dir.join(format!("image_{i}.png")),
                 &title,
-                &flipped_rows(&img.data, nx),
+                &img.data,
                 nx,
                 ny,
                 "6Li fraction",
