@@ -241,6 +241,10 @@ fn cartesian_round_trip_is_exact() {
     let original = grouped_structure();
     let text = write_text(&original, Coordinates::Cartesian);
     assert_eq!(read_text(&text).unwrap(), original, "{text}");
+    // An empty comment stays empty (the species line carries the species).
+    let mut blank = original.clone();
+    blank.info.insert("comment".into(), InfoValue::Str(String::new()));
+    assert_eq!(read_text(&write_text(&blank, Coordinates::Cartesian)).unwrap(), blank);
 }
 
 #[test]

@@ -841,7 +841,7 @@ impl OutColumn<'_> {
                 let _ = write!(line, "{:<2}", e[atom].symbol());
             }
             OutValues::Reals(v) => v[range].iter().for_each(|x| {
-                let _ = write!(line, " {:>24}", real(*x));
+                let _ = write!(line, " {x:>24?}");
             }),
             OutValues::Ints(v) => v[range].iter().for_each(|x| {
                 let _ = write!(line, " {x:>8}");

@@ -2,7 +2,8 @@
 //! a type map is given): one frame per file.
 //!
 //! Layout (<https://www.vasp.at/wiki/index.php/POSCAR>):
-//! 1. comment (kept as the info value `comment`);
+//! 1. comment (kept as the info value `comment`, trimmed; written back as it is, or as the species list when
+//!    there is none);
 //! 2. scaling factor: one positive number s multiplies the lattice vectors and Cartesian positions; one
 //!    negative number is the target cell volume V (Å³), s = ∛(V / |det M|); three positive numbers scale
 //!    the x, y, z Cartesian components separately;
@@ -459,7 +460,7 @@ fn selective_flags(frame: &Structure) -> Result<Option<Vec<[bool; 3]>>> {
 
 /// A real in the shortest form that reads back exactly, right-aligned.
 fn real(x: f64) -> String {
-    format!("{:>24}", format!("{x:?}"))
+    format!("{x:>24?}")
 }
 
 fn poscar_text(frame: &Structure, order: &[usize], flags: Option<&[[bool; 3]]>, coordinates: Coordinates) -> String {
@@ -470,7 +471,7 @@ fn poscar_text(frame: &Structure, order: &[usize], flags: Option<&[[bool; 3]]>, 
         .map(|k| frame.elements.iter().filter(|e| *e == k).count().to_string())
         .collect();
     let comment = match frame.info.get("comment") {
-        Some(InfoValue::Str(c)) if !c.contains(['\n', '\r']) && !c.trim().is_empty() => c.trim().to_string(),
+        Some(InfoValue::Str(c)) if !c.contains('\n') => c.trim().to_string(),
         _ => symbols.join(" "),
     };
     let mut text = format!("{comment}\n1.0\n");
