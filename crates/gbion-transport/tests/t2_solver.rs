@@ -327,3 +327,12 @@ fn voronoi_polycrystal_d_eff_lies_between_series_and_bulk() {
     let ratio = effective_diffusivity(&half, Axis::Y).unwrap() / d_eff;
     assert!((ratio - 0.5).abs() < 0.05, "ratio {ratio}");
 }
+
+#[test]
+fn uptake_through_the_bath_matches_the_analytic_flux_integral() {
+    // semi-infinite medium with C(0) = C_s: M(t) = ∫ (C − C_0) dx = 2 (C_s − C_0) √(D t / π) per unit area
+    let (c, h) = uniform_bar(160, 400, Scheme::CrankNicolson);
+    let uptake: f64 = c.iter().map(|ci| (ci - C0) * h).sum();
+    let exact = 2.0 * (CS - C0) * (D_BULK * T_EXCHANGE / std::f64::consts::PI).sqrt();
+    assert!((uptake / exact - 1.0).abs() < 1e-3, "uptake {uptake} vs {exact}");
+}
