@@ -508,3 +508,53 @@ fn assert_bad_inputs(cases: &[(&str, &str)]) {
         .collect();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// ASE's LAMMPS writer (tests/fixtures/lammps/make_ase_fixture.py): `# Li` mass comments name the elements
+/// even for a 6Li-enriched mass, and ASE's rotation of a general cell into LAMMPS form is the same as ours.
+#[test]
+fn ase_written_data_matches_our_rotation_of_the_same_structure() {
+    let ase = read_one("ase_general.data");
+    assert_eq!(ase.elements, elements(&["Li", "La", "O", "O"]));
+    assert_close(ase.masses[0], 6.015, 1e-9, "6Li mass from the file");
+    let original = read_file(&fixture("ase_general.extxyz"), None, &ReadOptions::default())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let ours = write_read(
+        &original,
+        Format::LammpsData,
+        &WriteOptions::default(),
+        &ReadOptions::default(),
+    );
+    for axis in 0..3 {
+        assert_vec_close(ours.cell.matrix()[axis], ase.cell.matrix()[axis], PRINTED_EXACT, "cell");
+    }
+    let (v_ours, v_ase) = (ours.velocities.as_ref().unwrap(), ase.velocities.as_ref().unwrap());
+    let v_scale = v_ase.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    for i in 0..ase.len() {
+        assert_vec_close(ours.positions[i], ase.positions[i], PRINTED_EXACT, "rotated position");
+        for k in 0..3 {
+            // The extxyz holds momenta at 8 decimals.
+            assert!((v_ours[i][k] - v_ase[i][k]).abs() <= 1e-8 * v_scale, "velocity {i} {k}");
+        }
+    }
+    assert_eq!(ours.charges, ase.charges);
+}
+
+#[test]
+fn dumps_without_boundary_flags_are_periodic() {
+    let text = "ITEM: TIMESTEP\n7\nITEM: NUMBER OF ATOMS\n1\nITEM: BOX BOUNDS\n0 3\n0 4\n0 5\nITEM: ATOMS id element xs ys zs\n1 Li 0.5 0.5 0.5\n";
+    let s = read_frames(
+        Cursor::new(text.as_bytes().to_vec()),
+        "old.dump",
+        Format::LammpsDump,
+        &ReadOptions::default(),
+    )
+    .next()
+    .unwrap()
+    .unwrap();
+    assert_eq!(s.cell.pbc(), [true; 3]);
+    assert_eq!(s.positions, vec![[1.5, 2.0, 2.5]]);
+    assert_eq!(s.info.get("timestep"), Some(&InfoValue::Int(7)));
+}

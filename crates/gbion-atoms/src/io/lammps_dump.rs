@@ -209,13 +209,17 @@ impl<R: BufRead> Reader<R> {
             ["xy", "xz", "yz", rest @ ..] => (true, rest),
             rest => (false, rest),
         };
-        if boundary.len() != 3 {
+        if boundary.is_empty() {
+            // Dumps of LAMMPS versions before 2009 carry no boundary flags: periodic, as LAMMPS' default.
+            header.pbc = [true; 3];
+        } else if boundary.len() != 3 {
             return Err(self.lines.error(format!(
                 "expected three boundary flags (e.g. \"pp pp pp\") after BOX BOUNDS, found \"{}\"",
                 flags.trim()
             )));
+        } else {
+            header.pbc = [0, 1, 2].map(|k| boundary[k] == "pp");
         }
-        header.pbc = [0, 1, 2].map(|k| boundary[k] == "pp");
         let mut bounds = [[0.0; 3]; 3];
         for (axis, row) in bounds.iter_mut().enumerate() {
             let line = self.lines.require_line("a box bounds line")?;
