@@ -531,3 +531,38 @@ pub fn write_frame<W: Write>(out: &mut W, frame: &Structure, options: &WriteOpti
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bounding-box bounds LAMMPS writes and the box they come from convert into each other, for
+    /// every sign pattern of the tilt factors.
+    #[test]
+    fn bounds_and_box_are_inverse_for_all_tilt_signs() {
+        for xy in [-1.5, 0.0, 1.25] {
+            for xz in [-0.75, 0.0, 2.0] {
+                for yz in [-0.5, 0.0, 0.625] {
+                    let original = LammpsBox {
+                        origin: [0.5, -0.25, 1.0],
+                        lengths: [8.0, 7.0, 6.0],
+                        tilt: [xy, xz, yz],
+                    };
+                    let bounds = bounds_of_box(&original);
+                    let rows = [0, 1, 2].map(|k| [bounds[k][0], bounds[k][1], original.tilt[k]]);
+                    let back = box_from_bounds(&rows);
+                    assert_eq!(back, original, "tilts {xy} {xz} {yz}");
+                    // The bounding box contains every corner of the box.
+                    let m = original.matrix();
+                    for corner in 0..8 {
+                        let s = [corner & 1, (corner >> 1) & 1, (corner >> 2) & 1].map(f64::from);
+                        let r = add(original.origin, crate::linalg::vec_mat(s, &m));
+                        for k in 0..3 {
+                            assert!(bounds[k][0] <= r[k] + 1e-12 && r[k] <= bounds[k][1] + 1e-12);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
