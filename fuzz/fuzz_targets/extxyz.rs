@@ -11,9 +11,11 @@ use std::io::Cursor;
 fn same_velocities(a: &Option<Vec<[f64; 3]>>, b: &Option<Vec<[f64; 3]>>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => a.iter().flatten().zip(b.iter().flatten()).all(|(x, y)| {
-            (x - y).abs() <= 1e-14 * x.abs().max(y.abs()) || (x - y).abs() < f64::MIN_POSITIVE * 16.0
-        }),
+        (Some(a), Some(b)) => a
+            .iter()
+            .flatten()
+            .zip(b.iter().flatten())
+            .all(|(x, y)| (x - y).abs() <= 1e-14 * x.abs().max(y.abs()) || (x - y).abs() < f64::MIN_POSITIVE * 16.0),
         _ => false,
     }
 }
@@ -26,9 +28,15 @@ fuzz_target!(|data: &[u8]| {
         let mut out = Vec::new();
         write_frame(&mut out, &frame, format, &WriteOptions::default()).expect("a parsed frame writes");
         let mut again = read_frames(Cursor::new(out), "fuzz-round-trip", format, &ReadOptions::default());
-        let back: Structure = again.next().expect("a written frame reads back").expect("a written frame parses");
+        let back: Structure = again
+            .next()
+            .expect("a written frame reads back")
+            .expect("a written frame parses");
         assert!(same_velocities(&back.velocities, &frame.velocities), "velocities");
-        let strip = |s: &Structure| Structure { velocities: None, ..s.clone() };
+        let strip = |s: &Structure| Structure {
+            velocities: None,
+            ..s.clone()
+        };
         assert_eq!(strip(&back), strip(&frame));
     }
 });
