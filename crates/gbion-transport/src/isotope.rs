@@ -162,3 +162,25 @@ pub fn scan_fraction(scan: &LineScan) -> Result<FractionProfile, IsotopeError> {
         }
     }
 }
+
+/// A fraction image normalised as in [`normalise`]: (C − C_nat)/(C_s − C_nat) per valid pixel, σ scaled by
+/// 1/|C_s − C_nat|; invalid pixels stay 0 and invalid.
+pub fn normalise_image(
+    image: &FractionImage,
+    baseline: f64,
+    source_fraction: f64,
+) -> Result<FractionImage, IsotopeError> {
+    let span = (source_fraction - baseline).abs();
+    let mut out = image.clone();
+    for (value, valid) in out.fraction.data.iter_mut().zip(&image.valid) {
+        *value = if *valid {
+            normalise(*value, baseline, source_fraction)?
+        } else {
+            0.0
+        };
+    }
+    if let Some(sigma) = out.sigma.as_mut() {
+        sigma.data.iter_mut().for_each(|s| *s /= span);
+    }
+    Ok(out)
+}

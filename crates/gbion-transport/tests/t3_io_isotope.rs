@@ -239,3 +239,16 @@ fn pixel_lines_file_with_header_and_errors() {
     let err = io::read_pixel_lines(&p).unwrap_err();
     assert!(matches!(err, IoError::BadNumber { line: 2, column: 4, .. }), "{err}");
 }
+
+#[test]
+fn normalised_image_scales_values_and_sigmas() {
+    let li6 = Image::new(3, 1, vec![759.0, 0.0, 9500.0]).unwrap();
+    let li7 = Image::new(3, 1, vec![9241.0, 0.0, 500.0]).unwrap();
+    let f = isotope::fraction_image(&li6, &li7).unwrap();
+    let n = isotope::normalise_image(&f, NATURAL_6LI_FRACTION, 0.95).unwrap();
+    approx::assert_abs_diff_eq!(n.fraction.data[0], 0.0, epsilon = 1e-15);
+    approx::assert_relative_eq!(n.fraction.data[2], 1.0, max_relative = 1e-14);
+    assert_eq!((n.fraction.data[1], n.valid.clone()), (0.0, vec![true, false, true]));
+    let (s, sn) = (f.sigma.unwrap().data, n.sigma.unwrap().data);
+    approx::assert_relative_eq!(sn[2], s[2] / (0.95 - NATURAL_6LI_FRACTION), max_relative = 1e-14);
+}

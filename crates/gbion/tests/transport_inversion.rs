@@ -284,6 +284,50 @@ fn fraction_from_two_tiff_channels() {
     let values: Vec<f64> = text.trim().split(',').map(|s| s.parse().unwrap()).collect();
     assert_eq!(values, vec![0.25, 0.0, 0.9]);
     assert_rel(f(&v, "mean_fraction"), 0.575, 1e-12);
+    // Normalised to a source at 0.9 over the natural baseline: (C − 0.0759)/(0.9 − 0.0759).
+    gbion(&[
+        "transport",
+        "fraction",
+        tif.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--normalise-to",
+        "0.9",
+        "--json",
+    ]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let values: Vec<f64> = text.trim().split(',').map(|s| s.parse().unwrap()).collect();
+    assert_rel(values[0], (0.25 - 0.0759) / (0.9 - 0.0759), 1e-12);
+    assert_rel(values[2], 1.0, 1e-12);
+}
+
+#[test]
+fn gb_step_lines_file_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, lines, plot) = (
+        dir.path().join("f.csv"),
+        dir.path().join("lines.csv"),
+        dir.path().join("b.png"),
+    );
+    write_matrix(&image, 41, &step_image(41, 6, 1.43e-8, -110.0));
+    std::fs::write(&lines, "x0,y0,x1,y1\n0,1,40,1\n40,4,0,4\n").unwrap();
+    let v = gbion(&[
+        "transport",
+        "gb-step",
+        image.to_str().unwrap(),
+        "--lines",
+        lines.to_str().unwrap(),
+        "--d-bulk",
+        "2.6e-8",
+        "--pixel",
+        "1",
+        "--json",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert_eq!(v["n_accepted"].as_u64(), Some(2));
+    assert_rel(f(&v, "D_gb_over_delta_median_cm_s"), 1.43e-6, 1e-6);
+    assert!(std::fs::metadata(&plot).unwrap().len() > 0);
 }
 
 #[test]

@@ -15,7 +15,9 @@ use gbion_transport::fit::image::{ImageExperiment, SourceEdge, fit_image};
 use gbion_transport::io::{
     Image, read_grain_map, read_isotope_image, read_line_scan, read_pixel_lines, write_matrix_csv,
 };
-use gbion_transport::isotope::{FractionImage, FractionProfile, isotope_image_fraction, scan_fraction};
+use gbion_transport::isotope::{
+    FractionImage, FractionProfile, NATURAL_6LI_FRACTION, isotope_image_fraction, normalise_image, scan_fraction,
+};
 use gbion_units::{parse_diffusivity_m2_s, parse_length_m, parse_time_s};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -139,6 +141,12 @@ pub enum InversionCmd {
         /// Output per-pixel σ matrix (CSV).
         #[arg(long)]
         sigma_out: Option<PathBuf>,
+        /// Write the normalised fraction (C − C_nat)/(C_s − C_nat) for this source fraction C_s instead.
+        #[arg(long)]
+        normalise_to: Option<f64>,
+        /// The natural-abundance baseline C_nat of the normalisation.
+        #[arg(long, default_value_t = NATURAL_6LI_FRACTION)]
+        baseline: f64,
         #[arg(long)]
         json: bool,
         #[arg(long)]
@@ -275,9 +283,14 @@ pub fn run(cmd: InversionCmd) -> Result<()> {
             image,
             out,
             sigma_out,
+            normalise_to,
+            baseline,
             json,
             plot,
-        } => run_fraction(&image, &out, sigma_out.as_deref(), json, plot.as_deref()),
+        } => {
+            let normalise = normalise_to.map(|c_s| (baseline, c_s));
+            run_fraction(&image, &out, sigma_out.as_deref(), normalise, json, plot.as_deref())
+        }
     }
 }
 
@@ -807,8 +820,19 @@ fn write_image_csv(path: &Path, image: &Image) -> Result<()> {
     write_atomic(path, |w| Ok(write_matrix_csv(image, w)?))
 }
 
-fn run_fraction(spec: &str, out: &Path, sigma_out: Option<&Path>, json: bool, plot: Option<&Path>) -> Result<()> {
+fn run_fraction(
+    spec: &str,
+    out: &Path,
+    sigma_out: Option<&Path>,
+    normalise: Option<(f64, f64)>,
+    json: bool,
+    plot: Option<&Path>,
+) -> Result<()> {
     let f = read_fraction_image(spec)?;
+    let f = match normalise {
+        Some((baseline, c_s)) => normalise_image(&f, baseline, c_s).context("--normalise-to")?,
+        None => f,
+    };
     let Some(sigma) = &f.sigma else {
         bail!(
             "{spec}: one fraction image given; `fraction` needs 6Li and 7Li counts (\"a.tif,b.tif\" or a two-page TIFF)"
