@@ -558,3 +558,28 @@ fn dumps_without_boundary_flags_are_periodic() {
     assert_eq!(s.positions, vec![[1.5, 2.0, 2.5]]);
     assert_eq!(s.info.get("timestep"), Some(&InfoValue::Int(7)));
 }
+
+/// An endless input repeating `text`: a reader that tried to read the whole input would never return.
+pub struct Endless {
+    text: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.text.len() - self.at);
+        buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+        self.at = (self.at + n) % self.text.len();
+        Ok(n)
+    }
+}
+
+#[test]
+fn dump_frames_stream_from_an_endless_input() {
+    let text = std::fs::read(fixture("precise.dump")).unwrap();
+    let input = std::io::BufReader::new(Endless { text, at: 0 });
+    let frames = read_frames(input, "endless.dump", Format::LammpsDump, &ReadOptions::default());
+    let first: Vec<Structure> = frames.take(500).collect::<Result<_, _>>().unwrap();
+    assert_eq!(first.len(), 500);
+    assert!(first.iter().all(|f| f.positions == first[0].positions));
+}
