@@ -24,7 +24,8 @@
 //! amu·Å/t with t = Å·√(amu/eV) ≈ 10.18 fs; this is what ASE writes for velocities) or `velo`/`vel`/
 //! `velocities` (R:3, Å/fs) → velocities (Å/fs), v = p / m · `ASE_FS`; `forces` (R:3, eV/Å) → forces;
 //! `initial_charges`/`charge`/`charges` (R:1, e) → charges. When several columns name the same quantity the
-//! first in those lists wins and the others are kept as properties. Every other column → `properties`.
+//! first in those lists wins and the others are kept as properties (a second element column is dropped); a
+//! recognised name with another type or width (`pos:I:3`) is an error. Every other column → `properties`.
 //!
 //! Writing produces what ASE writes and reads back identically: `Lattice` (when the cell has any non-zero
 //! vector), `Properties=species:S:1:pos:R:3[:masses:R:1][:initial_charges:R:1][:momenta:R:3][:forces:R:3]`
@@ -515,7 +516,8 @@ fn recognised(name: &str) -> Option<(Target, usize, Kind, usize)> {
         .map(|rank| (RECOGNISED[rank].1, rank, RECOGNISED[rank].2, RECOGNISED[rank].3))
 }
 
-/// Elements come from one column: `Z`/`numbers` and `species`/`symbols` describe the same thing.
+/// Whether two targets fill the same field: `Z`/`numbers` and `species`/`symbols` both give the elements,
+/// `momenta` and `velo`/`vel`/`velocities` both give the velocities.
 fn same_field(a: Target, b: Target) -> bool {
     let group = |t| match t {
         Target::Symbols | Target::Numbers => Target::Symbols,
