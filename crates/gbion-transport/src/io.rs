@@ -5,6 +5,7 @@
 //! row index y (the file's line) and column index x. Every error names the file and, where it applies, the
 //! line and column.
 
+use crate::image::Image;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -43,29 +44,6 @@ pub enum IoError {
     Tiff { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Shape { path: PathBuf, message: String },
-}
-
-/// A 2D image of f64 values, row-major: `data[y * nx + x]`, `y` counts the rows of the file (or TIFF).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Image {
-    pub nx: usize,
-    pub ny: usize,
-    pub data: Vec<f64>,
-}
-
-impl Image {
-    /// An image from row-major data; errors when `data.len() != nx * ny` or it is empty.
-    pub fn new(nx: usize, ny: usize, data: Vec<f64>) -> Result<Self, String> {
-        if nx == 0 || ny == 0 || data.len() != nx * ny {
-            return Err(format!("image of {nx} x {ny} pixels cannot hold {} values", data.len()));
-        }
-        Ok(Self { nx, ny, data })
-    }
-
-    /// The value at column `x`, row `y`.
-    pub fn at(&self, x: usize, y: usize) -> f64 {
-        self.data[y * self.nx + x]
-    }
 }
 
 /// The measured quantity of a line scan: either the 6Li fraction directly, or the two count channels.

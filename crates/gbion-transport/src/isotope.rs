@@ -2,7 +2,8 @@
 //! and normalisation against the natural-abundance baseline. Owns nothing about space or time: the fits in
 //! `fit` consume what this module produces.
 
-use crate::io::{Image, IsotopeImage, LineScan, ScanValues};
+use crate::image::Image;
+use crate::io::{IsotopeImage, LineScan, ScanValues};
 
 /// Natural abundance of 6Li (atom fraction), the baseline C_0 of an unexchanged sample (IUPAC: 7.59 %).
 pub const NATURAL_6LI_FRACTION: f64 = 0.0759;

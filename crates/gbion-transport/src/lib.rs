@@ -3,6 +3,7 @@
 //! isotope images and line scans (paper 003). It depends on no atomistic crate.
 pub mod arrhenius;
 pub mod fit;
+pub mod image;
 pub mod impedance;
 pub mod io;
 pub mod isotope;

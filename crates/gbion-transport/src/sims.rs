@@ -5,6 +5,7 @@
 //! fraction is paper 003 eqn (1), computed by [`crate::isotope::fraction_from_counts`]; its variance is
 //! ≈ f (1 − f) / N.
 
+use crate::image::{Image, ImageSizeError};
 use crate::isotope::fraction_from_counts;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Poisson};
@@ -14,8 +15,8 @@ use thiserror::Error;
 /// Errors from synthetic SIMS.
 #[derive(Debug, Error, PartialEq)]
 pub enum SimsError {
-    #[error("image has {got} values but nx × ny = {expected}")]
-    Size { got: usize, expected: usize },
+    #[error(transparent)]
+    Size(#[from] ImageSizeError),
     #[error("{name} must be {expected}, got {value}")]
     InvalidParameter {
         name: &'static str,
@@ -24,27 +25,6 @@ pub enum SimsError {
     },
     #[error("pixel {index} has fraction {value}, outside [0, 1]")]
     FractionOutOfRange { index: usize, value: f64 },
-}
-
-/// A 2D image, row-major (x fastest).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Image2d {
-    pub nx: usize,
-    pub ny: usize,
-    pub data: Vec<f64>,
-}
-
-impl Image2d {
-    /// Wrap `data` as an nx × ny image, checking its length.
-    pub fn new(nx: usize, ny: usize, data: Vec<f64>) -> Result<Self, SimsError> {
-        if data.len() != nx * ny || data.is_empty() {
-            return Err(SimsError::Size {
-                got: data.len(),
-                expected: nx * ny,
-            });
-        }
-        Ok(Self { nx, ny, data })
-    }
 }
 
 /// The two count channels and the measured fraction (eqn 1; `None` where a pixel got no counts).
@@ -71,7 +51,7 @@ pub struct SimsSettings {
 
 /// Average non-overlapping `block` × `block` groups of cells into one pixel; trailing cells that do not
 /// fill a block are dropped (as a raster smaller than the field would).
-pub fn block_average(image: &Image2d, block: usize) -> Result<Image2d, SimsError> {
+pub fn block_average(image: &Image, block: usize) -> Result<Image, SimsError> {
     if block == 0 || block > image.nx || block > image.ny {
         return Err(SimsError::InvalidParameter {
             name: "block (cells per pixel)",
@@ -91,12 +71,12 @@ pub fn block_average(image: &Image2d, block: usize) -> Result<Image2d, SimsError
         }
         *value = sum / (block * block) as f64;
     }
-    Image2d::new(nx, ny, out)
+    Ok(Image::new(nx, ny, out)?)
 }
 
 /// Gaussian blur with σ = FWHM / (2 √(2 ln 2)) pixels, separable, the kernel cut at 4σ and renormalised
 /// at the edges (so a uniform image stays uniform and the mean is kept away from the edges).
-pub fn gaussian_blur(image: &Image2d, fwhm_px: f64) -> Result<Image2d, SimsError> {
+pub fn gaussian_blur(image: &Image, fwhm_px: f64) -> Result<Image, SimsError> {
     if !(fwhm_px.is_finite() && fwhm_px >= 0.0) {
         return Err(SimsError::InvalidParameter {
             name: "FWHM (pixels)",
@@ -114,7 +94,7 @@ pub fn gaussian_blur(image: &Image2d, fwhm_px: f64) -> Result<Image2d, SimsError
         .collect();
     let along_x = convolve_lines(&image.data, image.nx, image.ny, 1, image.nx, &kernel);
     let along_y = convolve_lines(&along_x, image.ny, image.nx, image.nx, 1, &kernel);
-    Image2d::new(image.nx, image.ny, along_y)
+    Ok(Image::new(image.nx, image.ny, along_y)?)
 }
 
 /// Convolve `n_lines` lines of `len` samples (sample stride `step`, line stride `line_step`) with a
@@ -140,7 +120,7 @@ fn convolve_lines(data: &[f64], len: usize, n_lines: usize, step: usize, line_st
 }
 
 /// Poisson counting noise on both channels of a fraction image, seeded (Xoshiro256++).
-pub fn counting_noise(fraction: &Image2d, counts_per_pixel: f64, seed: u64) -> Result<SimsChannels, SimsError> {
+pub fn counting_noise(fraction: &Image, counts_per_pixel: f64, seed: u64) -> Result<SimsChannels, SimsError> {
     if !(counts_per_pixel.is_finite() && counts_per_pixel > 0.0) {
         return Err(SimsError::InvalidParameter {
             name: "counts per pixel",
@@ -180,7 +160,7 @@ pub fn counting_noise(fraction: &Image2d, counts_per_pixel: f64, seed: u64) -> R
 }
 
 /// Pixelise (block average, then blur) and add counting noise: the full synthetic SIMS image.
-pub fn synthetic_sims(field: &Image2d, settings: &SimsSettings) -> Result<SimsChannels, SimsError> {
+pub fn synthetic_sims(field: &Image, settings: &SimsSettings) -> Result<SimsChannels, SimsError> {
     let pixels = block_average(field, settings.block)?;
     let blurred = gaussian_blur(&pixels, settings.fwhm_px)?;
     counting_noise(&blurred, settings.counts_per_pixel, settings.seed)
@@ -192,7 +172,7 @@ mod tests {
 
     #[test]
     fn block_average_keeps_the_mean_of_whole_blocks() {
-        let img = Image2d::new(4, 2, vec![1.0, 3.0, 5.0, 7.0, 1.0, 3.0, 5.0, 7.0]).unwrap();
+        let img = Image::new(4, 2, vec![1.0, 3.0, 5.0, 7.0, 1.0, 3.0, 5.0, 7.0]).unwrap();
         let out = block_average(&img, 2).unwrap();
         assert_eq!((out.nx, out.ny), (2, 1));
         assert_eq!(out.data, vec![2.0, 6.0]);
@@ -201,7 +181,7 @@ mod tests {
 
     #[test]
     fn gaussian_blur_conserves_uniform_images_and_spreads_a_point_to_its_fwhm() {
-        let uniform = Image2d::new(9, 7, vec![0.3; 63]).unwrap();
+        let uniform = Image::new(9, 7, vec![0.3; 63]).unwrap();
         assert!(
             gaussian_blur(&uniform, 2.5)
                 .unwrap()
@@ -215,7 +195,7 @@ mod tests {
         let mut data = vec![0.0; n * n];
         data[30 * n + 30] = 1.0;
         let fwhm = 6.0;
-        let out = gaussian_blur(&Image2d::new(n, n, data).unwrap(), fwhm).unwrap();
+        let out = gaussian_blur(&Image::new(n, n, data).unwrap(), fwhm).unwrap();
         let peak = out.data[30 * n + 30];
         let at_half = out.data[30 * n + 33];
         assert!((at_half / peak - 0.5).abs() < 1e-12, "{}", at_half / peak);
@@ -225,7 +205,7 @@ mod tests {
     #[test]
     fn noisy_fractions_are_unbiased_with_binomial_variance() {
         let (f, counts, n_px) = (0.3, 400.0, 20_000);
-        let img = Image2d::new(200, 100, vec![f; n_px]).unwrap();
+        let img = Image::new(200, 100, vec![f; n_px]).unwrap();
         let ch = counting_noise(&img, counts, 42).unwrap();
         let values: Vec<f64> = ch.fraction.iter().map(|v| v.unwrap()).collect();
         let mean = values.iter().sum::<f64>() / n_px as f64;
@@ -246,13 +226,13 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_errors() {
-        let img = Image2d::new(2, 1, vec![0.5, 1.5]).unwrap();
+        let img = Image::new(2, 1, vec![0.5, 1.5]).unwrap();
         assert_eq!(
             counting_noise(&img, 10.0, 0),
             Err(SimsError::FractionOutOfRange { index: 1, value: 1.5 })
         );
         assert!(counting_noise(&img, f64::NAN, 0).is_err());
-        assert!(Image2d::new(3, 1, vec![0.0; 2]).is_err());
-        assert!(gaussian_blur(&Image2d::new(1, 1, vec![0.0]).unwrap(), -1.0).is_err());
+        assert!(Image::new(3, 1, vec![0.0; 2]).is_err());
+        assert!(gaussian_blur(&Image::new(1, 1, vec![0.0]).unwrap(), -1.0).is_err());
     }
 }

@@ -2,7 +2,8 @@
 //! by the forward model on a small brick-wall grain map are fitted back.
 
 use gbion_transport::fit::image::{ImageExperiment, SourceEdge, fit_image};
-use gbion_transport::io::{GrainMap, Image};
+use gbion_transport::image::Image;
+use gbion_transport::io::GrainMap;
 use gbion_transport::microstructure::{Axis, Microstructure};
 use gbion_transport::solver::{DiffusionProblem, End, Phase, Reservoir, Scheme, TimeStepping};
 use rand::SeedableRng;
@@ -136,7 +137,7 @@ fn mismatched_grain_map_is_an_error() {
 #[test]
 fn voronoi_synthetic_sims_chain() {
     use gbion_transport::isotope::fraction_image;
-    use gbion_transport::sims::{Image2d, SimsSettings, synthetic_sims};
+    use gbion_transport::sims::{SimsSettings, synthetic_sims};
     let (nx, ny) = (36, 28);
     let micro = Microstructure::voronoi([nx, ny, 1], PIXEL, 9.0 * PIXEL, 3.0 * PIXEL, 42).unwrap();
     let ids = micro.grains().to_vec();
@@ -159,7 +160,7 @@ fn voronoi_synthetic_sims_chain() {
         counts_per_pixel: 2.0e4,
         seed: 9,
     };
-    let sims = synthetic_sims(&Image2d::new(nx, ny, field).unwrap(), &settings).unwrap();
+    let sims = synthetic_sims(&Image::new(nx, ny, field).unwrap(), &settings).unwrap();
     let to_image = |counts: &[u64]| Image::new(nx, ny, counts.iter().map(|&c| c as f64).collect()).unwrap();
     let fraction = fraction_image(&to_image(&sims.li6), &to_image(&sims.li7)).unwrap();
     let map = GrainMap { nx, ny, ids };

@@ -4,7 +4,8 @@
 use gbion_transport::fit::gb_step::{
     PixelLine, StepDistribution, StepOptions, analyse_grain_map, analyse_lines, analyse_step, bilinear, d_gb_over_delta,
 };
-use gbion_transport::io::{GrainMap, Image};
+use gbion_transport::image::Image;
+use gbion_transport::io::GrainMap;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;

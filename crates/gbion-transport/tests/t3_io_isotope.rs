@@ -1,7 +1,8 @@
 //! Readers (line-scan CSV, text matrices, TIFF) and the isotope fraction of eqn 1 (paper 003).
 
+use gbion_transport::image::Image;
 use gbion_transport::io::{
-    self, Image, IoError, IsotopeImage, ScanValues, parse_line_scan, parse_matrix_text, read_isotope_image,
+    self, IoError, IsotopeImage, ScanValues, parse_line_scan, parse_matrix_text, read_isotope_image,
 };
 use gbion_transport::isotope::{self, IsotopeError, NATURAL_6LI_FRACTION};
 use std::path::Path;

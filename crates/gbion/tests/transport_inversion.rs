@@ -2,7 +2,8 @@
 //! to small files, the CLI is run with `--json`, and the reported values are checked against the truth.
 
 use gbion_transport::fit::erfc::ErfcProfile;
-use gbion_transport::io::{Image, write_tiff_u16};
+use gbion_transport::image::Image;
+use gbion_transport::io::write_tiff_u16;
 use gbion_transport::microstructure::{Axis, Microstructure};
 use gbion_transport::solver::{Boundary1d, DiffusionProblem, End, Phase, Reservoir, Scheme, TimeStepping, simulate_1d};
 use serde_json::Value;

@@ -4,7 +4,8 @@
 //! Lines are in pixel coordinates with pixel centres at integer (x, y); values are sampled bilinearly.
 
 use super::FitError;
-use crate::io::{GrainMap, Image};
+use crate::image::Image;
+use crate::io::GrainMap;
 use nalgebra::{DMatrix, DVector};
 use std::collections::BTreeMap;
 

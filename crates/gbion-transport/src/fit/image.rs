@@ -12,7 +12,8 @@
 use super::FitError;
 use super::lsq::{Residuals, least_squares};
 use crate::fit::erfc::fit_erfc;
-use crate::io::{GrainMap, Image};
+use crate::image::Image;
+use crate::io::GrainMap;
 use crate::microstructure::{Axis, Microstructure};
 use crate::solver::{DiffusionProblem, End, Phase, Reservoir, Scheme, TimeStepping, effective_diffusivity};
 

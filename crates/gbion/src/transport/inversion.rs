@@ -12,9 +12,8 @@ use gbion_transport::fit::gb_step::{
     BatchEntry, GbStep, PixelLine, StepDistribution, StepOptions, analyse_grain_map, analyse_lines, analyse_step,
 };
 use gbion_transport::fit::image::{ImageExperiment, SourceEdge, fit_image};
-use gbion_transport::io::{
-    Image, read_grain_map, read_isotope_image, read_line_scan, read_pixel_lines, write_matrix_csv,
-};
+use gbion_transport::image::Image;
+use gbion_transport::io::{read_grain_map, read_isotope_image, read_line_scan, read_pixel_lines, write_matrix_csv};
 use gbion_transport::isotope::{
     FractionImage, FractionProfile, NATURAL_6LI_FRACTION, isotope_image_fraction, normalise_image, scan_fraction,
 };

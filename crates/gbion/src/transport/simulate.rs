@@ -10,10 +10,11 @@ use crate::output::{emit, write_atomic};
 use crate::plot::{Series, heatmap, line_plot};
 use anyhow::{Context, Result, bail, ensure};
 use clap::Subcommand;
-use gbion_transport::io::{Image, read_grain_map, read_matrix_text, write_matrix_csv};
+use gbion_transport::image::Image;
+use gbion_transport::io::{read_grain_map, read_matrix_text, write_matrix_csv};
 use gbion_transport::isotope::NATURAL_6LI_FRACTION;
 use gbion_transport::microstructure::{Axis, GrainStats, Microstructure, label_boundary_image};
-use gbion_transport::sims::{Image2d, SimsChannels, SimsSettings, synthetic_sims};
+use gbion_transport::sims::{SimsChannels, SimsSettings, synthetic_sims};
 use gbion_transport::solver::{DiffusionProblem, Phase, Reservoir, Scheme, Snapshot, TimeStepping};
 use gbion_units::{parse_diffusivity_m2_s, parse_length_m, parse_time_s, parse_velocity_m_s};
 use serde::{Deserialize, Serialize};
@@ -503,13 +504,9 @@ fn sims_settings(s: &SimsSpec, micro: &Microstructure, seed: u64) -> Result<Sims
 }
 
 /// The z = 0 layer of a field (the imaged surface), nx × ny.
-fn surface(field: &[f64], micro: &Microstructure) -> Image2d {
+fn surface(field: &[f64], micro: &Microstructure) -> Result<Image> {
     let [nx, ny, _] = micro.dims();
-    Image2d {
-        nx,
-        ny,
-        data: field[..nx * ny].to_vec(),
-    }
+    Ok(Image::new(nx, ny, field[..nx * ny].to_vec())?)
 }
 
 /// Mean of the field over the planes normal to `axis`, with the plane centres (µm).
@@ -537,7 +534,7 @@ fn axis_name(axis: Axis) -> &'static str {
 }
 
 fn write_csv_matrix(path: &Path, nx: usize, ny: usize, data: Vec<f64>) -> Result<()> {
-    let image = Image::new(nx, ny, data).map_err(anyhow::Error::msg)?;
+    let image = Image::new(nx, ny, data)?;
     write_atomic(path, |w| Ok(write_matrix_csv(&image, w)?))
 }
 
@@ -577,7 +574,7 @@ fn write_snapshot(
     })?;
     let [nx, ny, _] = micro.dims();
     let image_csv = (ny > 1).then(|| out_dir.join(format!("image_{i}.csv")));
-    let img = surface(&snap.field, micro);
+    let img = surface(&snap.field, micro)?;
     if let Some(path) = &image_csv {
         write_csv_matrix(path, nx, ny, img.data.clone())?;
         if plots && !is_uniform(&img.data) {
