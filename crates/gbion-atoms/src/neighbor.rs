@@ -63,6 +63,8 @@ pub struct NeighborList {
     offsets: Vec<usize>,
     neighbors: Vec<u32>,
     shifts: Vec<[i32; 3]>,
+    /// Scratch memory of a build (the pairs before they are sorted into rows), kept for rebuilds.
+    pairs: Vec<RawPair>,
 }
 
 impl NeighborList {
@@ -86,6 +88,7 @@ impl NeighborList {
             offsets: Vec::new(),
             neighbors: Vec::new(),
             shifts: Vec::new(),
+            pairs: Vec::new(),
         };
         list.rebuild_from(cell, positions)?;
         Ok(list)
@@ -106,6 +109,7 @@ impl NeighborList {
         binning.fill_rows(
             range * range,
             self.kind,
+            &mut self.pairs,
             &mut self.offsets,
             &mut self.neighbors,
             &mut self.shifts,
@@ -526,13 +530,13 @@ impl Binning {
     /// pair within √`range2`: a half list stores each pair once in the half-list convention, a full list
     /// also stores the reverse (other, owner, −shift).
     ///
-    /// Two traversals, the first counting entries per row, the second writing each entry in place: no
-    /// temporary pair buffer (on large lists, writing memory costs about as much as a second traversal,
-    /// and the peak memory stays that of the list itself).
+    /// One traversal: the pairs, oriented, go to `pairs` (scratch memory kept by the list) while the rows
+    /// are counted; then each pair is placed in its row (a counting sort).
     fn fill_rows(
         &self,
         range2: f64,
         kind: ListKind,
+        pairs: &mut Vec<RawPair>,
         offsets: &mut Vec<usize>,
         neighbors: &mut Vec<u32>,
         shifts: &mut Vec<[i32; 3]>,
@@ -540,12 +544,14 @@ impl Binning {
         let n_atoms = self.positions.len();
         offsets.clear();
         offsets.resize(n_atoms + 1, 0);
+        pairs.clear();
         let _ = self.for_each_half_pair(range2, |hit| {
             let pair = hit.oriented();
             offsets[pair.owner as usize + 1] += 1;
             if kind == ListKind::Full {
                 offsets[pair.other as usize + 1] += 1;
             }
+            pairs.push(pair);
             ControlFlow::<()>::Continue(())
         });
         for i in 0..n_atoms {
@@ -566,14 +572,12 @@ impl Binning {
                 *slot += 1;
             }
         };
-        let _ = self.for_each_half_pair(range2, |hit| {
-            let pair = hit.oriented();
+        for pair in pairs.iter() {
             place(pair.owner, pair.other, pair.shift);
             if kind == ListKind::Full {
                 place(pair.other, pair.owner, [-pair.shift[0], -pair.shift[1], -pair.shift[2]]);
             }
-            ControlFlow::<()>::Continue(())
-        });
+        }
     }
 
     /// Call `visit` once for every pair of atoms and image within √`range2` (an atom with itself only at a
@@ -591,7 +595,6 @@ impl Binning {
         let stencil = self.grid.half_stencil();
         let wrap = self.grid.wrap_tables();
         let mut candidates = Candidates::default();
-        let mut in_range: Vec<u32> = Vec::new();
         let counts = self.grid.counts;
         for ba in 0..counts[0] {
             for bb in 0..counts[1] {
@@ -604,17 +607,15 @@ impl Binning {
                     self.gather(here, own.clone(), &stencil, &wrap, &mut candidates);
                     for (p, a) in own.enumerate() {
                         let origin = self.positions[a];
-                        candidates.within(origin, p + 1, range2, &mut in_range);
-                        for &k in &in_range {
-                            let k = k as usize;
+                        candidates.scan(origin, p + 1, range2, |k, distance2| {
                             visit(PairHit {
                                 owner: self.original[a],
                                 owner_image: self.image[a],
                                 other: candidates.original[k],
                                 partial_shift: candidates.partial_shift[k],
-                                distance2: candidates.distance2(k, origin),
-                            })?;
-                        }
+                                distance2,
+                            })
+                        })?;
                     }
                 }
             }
@@ -716,34 +717,54 @@ impl Candidates {
         );
     }
 
-    /// Indices k ≥ `first` of candidates within √`range2` of `origin`, into `in_range` (replaced). The
-    /// loop has no data-dependent branch: every index is written, and the write position advances only
-    /// for candidates in range.
+    /// Call `hit(k, r²)` for every candidate k ≥ `first` with |x_k − origin|² ≤ `range2`.
+    ///
+    /// Candidates are tested in blocks of [`BLOCK`] without branches (the compiler vectorises the block
+    /// into a bit mask), and only the hits of a block are visited.
     #[inline(always)]
-    fn within(&self, origin: Vec3, first: usize, range2: f64, in_range: &mut Vec<u32>) {
-        let len = self.x.len();
-        in_range.clear();
-        in_range.resize(len.saturating_sub(first) + 1, 0);
-        let mut found = 0usize;
-        let xs = &self.x[first.min(len)..];
-        let ys = &self.y[first.min(len)..len];
-        let zs = &self.z[first.min(len)..len];
-        for (k, ((&x, &y), &z)) in xs.iter().zip(ys).zip(zs).enumerate() {
-            let (dx, dy, dz) = (x - origin[0], y - origin[1], z - origin[2]);
-            let d2 = dx * dx + dy * dy + dz * dz;
-            if let Some(slot) = in_range.get_mut(found) {
-                *slot = (first + k) as u32;
+    fn scan<F>(&self, origin: Vec3, first: usize, range2: f64, mut hit: F) -> ControlFlow<()>
+    where
+        F: FnMut(usize, f64) -> ControlFlow<()>,
+    {
+        let n = self.x.len();
+        let first = first.min(n);
+        let (xs, ys, zs) = (&self.x[first..n], &self.y[first..n], &self.z[first..n]);
+        let distance2 = |k: usize| {
+            let (dx, dy, dz) = (xs[k] - origin[0], ys[k] - origin[1], zs[k] - origin[2]);
+            dx * dx + dy * dy + dz * dz
+        };
+        let blocks = xs.len() / BLOCK;
+        for b in 0..blocks {
+            let base = b * BLOCK;
+            let (bx, by, bz) = (
+                &xs[base..base + BLOCK],
+                &ys[base..base + BLOCK],
+                &zs[base..base + BLOCK],
+            );
+            let mut mask = 0u32;
+            for l in 0..BLOCK {
+                let (dx, dy, dz) = (bx[l] - origin[0], by[l] - origin[1], bz[l] - origin[2]);
+                let d2 = dx * dx + dy * dy + dz * dz;
+                mask |= ((d2 <= range2) as u32) << l;
             }
-            found += (d2 <= range2) as usize;
+            while mask != 0 {
+                let k = base + mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                hit(first + k, distance2(k))?;
+            }
         }
-        in_range.truncate(found);
-    }
-
-    fn distance2(&self, k: usize, origin: Vec3) -> f64 {
-        let (dx, dy, dz) = (self.x[k] - origin[0], self.y[k] - origin[1], self.z[k] - origin[2]);
-        dx * dx + dy * dy + dz * dz
+        for k in blocks * BLOCK..xs.len() {
+            let d2 = distance2(k);
+            if d2 <= range2 {
+                hit(first + k, d2)?;
+            }
+        }
+        ControlFlow::Continue(())
     }
 }
+
+/// Candidates tested together in [`Candidates::scan`].
+const BLOCK: usize = 8;
 
 /// For each axis, the bin reached from every bin by every offset within reach, with the image shift
 /// crossed (`None` past a non-periodic edge): table lookups instead of divisions in the traversal.
