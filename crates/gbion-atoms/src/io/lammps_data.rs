@@ -24,7 +24,9 @@
 //! written as is (with the origin from `lammps_origin`); any other right-handed cell is **rotated** into it,
 //! with positions, velocities and forces rotated alike (as ASE does), so the written frame is a rotated
 //! copy. A direction that is not periodic and has no cell vector gets a bounding box 1 Å wider than the
-//! atoms on each side. Tilt factors are not reduced: a strongly skewed cell may need `box tilt large` in
+//! atoms on each side. Types are numbered by `type_map`, else by the `type` tag when it is consistent with
+//! the elements, else by first appearance; each type's mass is that of its first atom, with a `# Symbol`
+//! comment; ids come from the `id` tag when it holds distinct positive ids. Tilt factors are not reduced: a strongly skewed cell may need `box tilt large` in
 //! old LAMMPS versions.
 
 use crate::io::{ReadOptions, WriteOptions};
