@@ -26,8 +26,8 @@
 //! copy. A direction that is not periodic and has no cell vector gets a bounding box 1 Å wider than the
 //! atoms on each side. Types are numbered by `type_map`, else by the `type` tag when it is consistent with
 //! the elements, else by first appearance; each type's mass is that of its first atom, with a `# Symbol`
-//! comment; ids come from the `id` tag when it holds distinct positive ids. Tilt factors are not reduced: a strongly skewed cell may need `box tilt large` in
-//! old LAMMPS versions.
+//! comment; ids come from the `id` tag when it holds distinct positive ids. Tilt factors are not reduced:
+//! a strongly skewed cell may need `box tilt large` in old LAMMPS versions.
 
 use crate::io::{ReadOptions, WriteOptions};
 use crate::linalg::{Mat3, Vec3, determinant, dot, inverse, mat_mul, norm, scale, vec_mat};
