@@ -26,6 +26,9 @@ const FIGURE_SIZE: (u32, u32) = (900, 600);
 const AXIS_PADDING: f64 = 0.05;
 /// At most this many heatmap cells are drawn along an axis; larger maps are block-averaged.
 const MAX_HEATMAP_CELLS_PER_AXIS: usize = 512;
+/// Smallest data span, relative to the largest magnitude, that an axis or colour bar resolves; narrower
+/// ranges are treated as one value (see [`axis_range`]).
+const MIN_RELATIVE_SPAN: f64 = 1e-6;
 /// Number of colour steps in a heatmap's colour bar.
 const COLORBAR_STEPS: usize = 128;
 
@@ -238,8 +241,8 @@ impl<'a> LinePlot<'a> {
                 }
             }
         }
-        let x_range = padded_range(&xs).context("no points to plot")?;
-        let y_range = padded_range(&ys).context("no points to plot")?;
+        let x_range = padded_range(&xs)?;
+        let y_range = padded_range(&ys)?;
         Ok(LinePlot {
             title,
             x_label,
@@ -290,17 +293,32 @@ fn validate_series(s: &Series, log_x: bool, log_y: bool) -> Result<()> {
     Ok(())
 }
 
-/// The range of `values` widened by [`AXIS_PADDING`] on each side (or by ±1 around a single value).
-fn padded_range(values: &[f64]) -> Option<(f64, f64)> {
-    let lo = values.iter().copied().reduce(f64::min)?;
-    let hi = values.iter().copied().reduce(f64::max)?;
+/// The range of `values` widened by [`AXIS_PADDING`] on each side; see [`axis_range`].
+fn padded_range(values: &[f64]) -> Result<(f64, f64)> {
+    let lo = values.iter().copied().reduce(f64::min).context("no points to plot")?;
+    let hi = values.iter().copied().reduce(f64::max).context("no points to plot")?;
+    axis_range(lo, hi, AXIS_PADDING)
+}
+
+/// An axis (or colour-bar) range from the data's `lo..=hi`, widened by `padding` × span on each side, that
+/// plotters can draw: a span below [`MIN_RELATIVE_SPAN`] of the magnitude (all values equal, or equal but
+/// for round-off, where plotters' tick search and colour maps fail) is widened to ±10 % of the value (±1
+/// around 0). A range that is not finite (values near ±f64::MAX) is an error, not a panic.
+fn axis_range(lo: f64, hi: f64, padding: f64) -> Result<(f64, f64)> {
     let span = hi - lo;
-    if span > 0.0 {
-        Some((lo - AXIS_PADDING * span, hi + AXIS_PADDING * span))
+    let magnitude = lo.abs().max(hi.abs());
+    let (lo, hi) = if span > MIN_RELATIVE_SPAN * magnitude {
+        (lo - padding * span, hi + padding * span)
     } else {
-        let half = if lo == 0.0 { 1.0 } else { 0.1 * lo.abs() };
-        Some((lo - half, hi + half))
-    }
+        let mid = lo + 0.5 * span;
+        let half = if mid == 0.0 { 1.0 } else { 0.1 * mid.abs() };
+        (mid - half, mid + half)
+    };
+    ensure!(
+        lo.is_finite() && hi.is_finite() && (hi - lo).is_finite(),
+        "cannot plot values spanning {lo:e} to {hi:e}: the range is too wide"
+    );
+    Ok((lo, hi))
 }
 
 impl Figure for LinePlot<'_> {
@@ -392,7 +410,7 @@ pub fn heatmap(path: &Path, title: &str, data: &[f64], nx: usize, ny: usize, col
             data[i]
         );
     }
-    let figure = Heatmap::new(title, data, nx, ny, colorbar_label);
+    let figure = Heatmap::new(title, data, nx, ny, colorbar_label)?;
     save(path, &figure)
 }
 
@@ -412,7 +430,7 @@ struct Heatmap<'a> {
 }
 
 impl<'a> Heatmap<'a> {
-    fn new(title: &'a str, data: &[f64], nx: usize, ny: usize, colorbar_label: &'a str) -> Self {
+    fn new(title: &'a str, data: &[f64], nx: usize, ny: usize, colorbar_label: &'a str) -> Result<Self> {
         let bx = nx.div_ceil(MAX_HEATMAP_CELLS_PER_AXIS);
         let by = ny.div_ceil(MAX_HEATMAP_CELLS_PER_AXIS);
         let (cols, rows) = (nx.div_ceil(bx), ny.div_ceil(by));
@@ -426,8 +444,8 @@ impl<'a> Heatmap<'a> {
         }
         let lo = data.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let range = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
-        Heatmap {
+        let range = axis_range(lo, hi, 0.0)?;
+        Ok(Heatmap {
             title,
             colorbar_label,
             blocks,
@@ -437,11 +455,14 @@ impl<'a> Heatmap<'a> {
             nx,
             ny,
             range,
-        }
+        })
     }
 
+    /// The viridis colour of `v`, normalised in f64 (plotters' own normalisation is in f32, which
+    /// overflows for large values and divides by zero for spans below f32 precision).
     fn color(&self, v: f64) -> RGBColor {
-        ViridisRGB::get_color_normalized(v as f32, self.range.0 as f32, self.range.1 as f32)
+        let (lo, hi) = self.range;
+        ViridisRGB::get_color((((v - lo) / (hi - lo)).clamp(0.0, 1.0)) as f32)
     }
 }
 
@@ -597,7 +618,7 @@ mod tests {
     fn large_heatmap_is_block_averaged() {
         let (nx, ny) = (1030, 3);
         let data: Vec<f64> = (0..nx * ny).map(|i| (i % nx) as f64).collect();
-        let map = Heatmap::new("", &data, nx, ny, "");
+        let map = Heatmap::new("", &data, nx, ny, "").unwrap();
         assert_eq!(map.block, (3, 1));
         assert_eq!(map.cols, 344);
         assert_eq!(map.blocks[0], 1.0, "mean of 0, 1, 2");
@@ -625,6 +646,77 @@ mod tests {
         assert!(heatmap(&png, "", &[1.0, f64::INFINITY], 2, 1, "").is_err());
         assert!(heatmap(&png, "", &[1.0, 2.0, 3.0], 2, 1, "").is_err());
         assert!(!png.exists(), "no file is left behind by a failed plot");
+    }
+
+    #[test]
+    fn uniform_and_near_uniform_heatmaps_plot_without_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let (nx, ny) = (20, 10);
+        let near: Vec<f64> = (0..nx * ny).map(|i| 1.0 + 1e-9 * (i % nx) as f64).collect();
+        let fields = [
+            ("uniform", vec![0.25; nx * ny]),
+            ("zero", vec![0.0; nx * ny]),
+            ("near", near),
+            ("tiny", vec![1e-300; nx * ny]),
+            ("huge", vec![1e300; nx * ny]),
+        ];
+        for (name, data) in fields {
+            for ext in ["png", "svg"] {
+                let path = dir.path().join(format!("{name}.{ext}"));
+                heatmap(&path, name, &data, nx, ny, "f").unwrap();
+                assert!(path.exists(), "{name}.{ext}");
+            }
+            // the colour range is resolvable (its ends get the two ends of the colour map) and holds every value
+            let map = Heatmap::new("", &data, nx, ny, "").unwrap();
+            let (lo, hi) = map.range;
+            assert!(
+                hi - lo > MIN_RELATIVE_SPAN * lo.abs().max(hi.abs()),
+                "{name}: {lo}..{hi}"
+            );
+            assert_eq!(map.color(lo), ViridisRGB::get_color(0.0f32), "{name}");
+            assert_eq!(map.color(hi), ViridisRGB::get_color(1.0f32), "{name}");
+            assert!(data.iter().all(|&v| lo <= v && v <= hi), "{name}");
+        }
+    }
+
+    #[test]
+    fn degenerate_line_plots_draw_or_error_never_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("p.png");
+        let plot = |s: Series, log_x: bool, log_y: bool| line_plot(&png, "t", "x", "y", &[s], log_x, log_y);
+        plot(Series::line("one", vec![2.0], vec![3.0]), false, false).unwrap();
+        plot(Series::points("one", vec![2.0], vec![3.0], Some(vec![0.0])), true, true).unwrap();
+        plot(Series::line("zero", vec![0.0, 0.0], vec![0.0, 0.0]), false, false).unwrap();
+        plot(Series::line("flat", vec![1.0, 2.0, 3.0], vec![5.0; 3]), false, false).unwrap();
+        plot(Series::line("flat log", vec![1.0, 2.0, 3.0], vec![5.0; 3]), true, true).unwrap();
+        let near: Vec<f64> = (0..5).map(|i| 1.0 + 1e-15 * f64::from(i)).collect();
+        plot(Series::line("near", near.clone(), near.clone()), false, false).unwrap();
+        plot(Series::line("near log", near.clone(), near), true, true).unwrap();
+        plot(Series::line("wide", vec![-1e308, 1e308], vec![0.0, 1.0]), false, false).unwrap_err();
+        plot(
+            Series::points("wide", vec![1.0], vec![1e308], Some(vec![1e308])),
+            false,
+            false,
+        )
+        .unwrap_err();
+        plot(
+            Series::line("tiny", vec![1e-300, 2e-300], vec![1e-300, 1e-300]),
+            false,
+            false,
+        )
+        .unwrap();
+        plot(Series::line("empty", vec![], vec![]), false, false).unwrap_err();
+        for (x, y) in [(0.0, 1.0), (-1.0, 1.0)] {
+            plot(Series::line("log x", vec![x, 1.0], vec![y, 1.0]), true, false).unwrap_err();
+            plot(Series::line("log y", vec![y, 1.0], vec![x, 1.0]), false, true).unwrap_err();
+        }
+        // an error bar reaching below zero on a log axis is cut at the axis floor, not an error
+        plot(
+            Series::points("bar", vec![1.0, 2.0], vec![1.0, 2.0], Some(vec![2.0, 0.5])),
+            false,
+            true,
+        )
+        .unwrap();
     }
 
     #[test]

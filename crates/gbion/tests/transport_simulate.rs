@@ -143,6 +143,8 @@ fn two_dimensional_run_writes_images_sims_and_conserves_the_uptake_in_storage() 
         "grains.csv",
         "image_0.csv",
         "image_0.png",
+        "image_1.png",
+        "image_2.png",
         "profiles.png",
         "summary.json",
     ] {

@@ -544,14 +544,6 @@ fn write_grain_map(out_dir: &Path, micro: &Microstructure) -> Result<()> {
     write_csv_matrix(&out_dir.join("grains.csv"), nx, ny, ids)
 }
 
-/// True when a field's spread is below what a colour map can resolve (after long storage in a closed
-/// domain); such a field gets no heatmap.
-fn is_uniform(data: &[f64]) -> bool {
-    let lo = data.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    hi - lo <= 1e-6 * hi.abs().max(lo.abs())
-}
-
 #[allow(clippy::too_many_arguments)]
 fn write_snapshot(
     out_dir: &Path,
@@ -577,7 +569,7 @@ fn write_snapshot(
     let img = surface(&snap.field, micro)?;
     if let Some(path) = &image_csv {
         write_csv_matrix(path, nx, ny, img.data.clone())?;
-        if plots && !is_uniform(&img.data) {
+        if plots {
             let title = format!(
                 "6Li fraction, {stage}, t = {:.1} h (row 0 = y = 0, the liquid side)",
                 snap.time_s / 3600.0
