@@ -2,9 +2,12 @@
 //! line scans and images (paper 003) with gbion_transport's readers and fits. Quantities on the command
 //! line accept units ("59h", "1um", "2.6e-8 cm^2/s"); JSON reports D in cm²/s and D_gb/δ in cm/s.
 
-use crate::output::{emit, write_atomic};
+use super::common::{
+    M_S_TO_CM_S, M2_S_TO_CM2_S, PER_M_TO_PER_CM, diffusivity, length_mm, length_nm, length_um, time_s, write_image_csv,
+};
+use crate::output::emit;
 use crate::plot::{Series, heatmap, line_plot};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 use gbion_transport::fit::erfc::{ErfcFit, fit_erfc};
 use gbion_transport::fit::evolution::{Grid1d, TimedProfile, fit_evolution};
@@ -12,17 +15,12 @@ use gbion_transport::fit::gb_step::{
     BatchEntry, GbStep, PixelLine, StepDistribution, StepOptions, analyse_grain_map, analyse_lines, analyse_step,
 };
 use gbion_transport::fit::image::{ImageExperiment, SourceEdge, fit_image};
-use gbion_transport::image::Image;
-use gbion_transport::io::{read_grain_map, read_isotope_image, read_line_scan, read_pixel_lines, write_matrix_csv};
+use gbion_transport::io::{read_grain_map, read_isotope_image, read_line_scan, read_pixel_lines};
 use gbion_transport::isotope::{
     FractionImage, FractionProfile, NATURAL_6LI_FRACTION, isotope_image_fraction, normalise_image, scan_fraction,
 };
-use gbion_units::{parse_diffusivity_m2_s, parse_length_m, parse_time_s};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-const CM: f64 = 1e-2;
-const CM2: f64 = 1e-4;
 
 #[derive(Subcommand)]
 pub enum InversionCmd {
@@ -31,8 +29,8 @@ pub enum InversionCmd {
         /// Line-scan CSV: position column with unit suffix (x_mm) and a 6Li fraction or 6Li/7Li counts.
         scan: PathBuf,
         /// Exchange time, e.g. "59h" (bare number: seconds).
-        #[arg(long)]
-        time: String,
+        #[arg(long, value_parser = time_s)]
+        time: f64,
         #[arg(long)]
         json: bool,
         /// Figure of data and fit (.png or .svg).
@@ -48,8 +46,8 @@ pub enum InversionCmd {
         later: Vec<String>,
         /// Start from the erfc fit of the initial profile for this exchange time (the paper's smooth initial
         /// condition) instead of the interpolated measurement.
-        #[arg(long)]
-        initial_erfc_time: Option<String>,
+        #[arg(long, value_parser = time_s)]
+        initial_erfc_time: Option<f64>,
         /// The sample's ends (no-flux faces) along the scan, "lo,hi" with units (bare numbers: mm); default:
         /// the measured range of the initial profile.
         #[arg(long, allow_hyphen_values = true)]
@@ -77,14 +75,14 @@ pub enum InversionCmd {
         #[arg(long)]
         grains: Option<PathBuf>,
         /// Bulk tracer diffusivity, e.g. "2.6e-8" (bare number: cm²/s).
-        #[arg(long)]
-        d_bulk: String,
+        #[arg(long, value_parser = diffusivity)]
+        d_bulk: f64,
         /// Pixel size, e.g. "1um" (bare number: µm).
-        #[arg(long)]
-        pixel: String,
+        #[arg(long, value_parser = length_um)]
+        pixel: f64,
         /// GB width δ for D_gb = (D_gb/δ) δ, e.g. "0.5nm" (bare number: nm).
-        #[arg(long, default_value = "0.5nm")]
-        delta: String,
+        #[arg(long, value_parser = length_nm, default_value = "0.5nm")]
+        delta: f64,
         /// GB position along a single line (pixels from its start); default: the largest step.
         #[arg(long)]
         gb_position: Option<f64>,
@@ -110,14 +108,14 @@ pub enum InversionCmd {
         #[arg(long)]
         grains: PathBuf,
         /// Exchange time, e.g. "59h" (bare number: seconds).
-        #[arg(long)]
-        time: String,
+        #[arg(long, value_parser = time_s)]
+        time: f64,
         /// Pixel size, e.g. "1um" (bare number: µm).
-        #[arg(long)]
-        pixel: String,
+        #[arg(long, value_parser = length_um)]
+        pixel: f64,
         /// Hold D_bulk at this value (bare number: cm²/s), e.g. PFG-NMR's 2.6e-8.
-        #[arg(long)]
-        d_bulk: Option<String>,
+        #[arg(long, value_parser = diffusivity)]
+        d_bulk: Option<f64>,
         /// The image edge in contact with the source (the liquid level), in file order.
         #[arg(long, value_enum, default_value_t = Edge::FirstRow)]
         source: Edge,
@@ -174,7 +172,7 @@ impl From<Edge> for SourceEdge {
 
 pub fn run(cmd: InversionCmd) -> Result<()> {
     match cmd {
-        InversionCmd::FitErfc { scan, time, json, plot } => run_fit_erfc(&scan, &time, json, plot.as_deref()),
+        InversionCmd::FitErfc { scan, time, json, plot } => run_fit_erfc(&scan, time, json, plot.as_deref()),
         InversionCmd::FitEvolution {
             initial,
             later,
@@ -185,15 +183,7 @@ pub fn run(cmd: InversionCmd) -> Result<()> {
             plot,
         } => {
             let ends = sample_ends.as_deref().map(parse_ends).transpose()?;
-            run_fit_evolution(
-                &initial,
-                &later,
-                initial_erfc_time.as_deref(),
-                ends,
-                cells,
-                json,
-                plot.as_deref(),
-            )
+            run_fit_evolution(&initial, &later, initial_erfc_time, ends, cells, json, plot.as_deref())
         }
         InversionCmd::GbStep {
             image,
@@ -211,9 +201,9 @@ pub fn run(cmd: InversionCmd) -> Result<()> {
             plot,
         } => {
             let setup = StepSetup {
-                d_bulk: parse_diffusivity_m2_s(&d_bulk, "cm^2/s").context("--d-bulk")?,
-                pixel: parse_length_m(&pixel, "um").context("--pixel")?,
-                delta: parse_length_m(&delta, "nm").context("--delta")?,
+                d_bulk,
+                pixel,
+                delta,
                 options: StepOptions {
                     gb_position_px: gb_position,
                     exclude_px: exclude,
@@ -268,13 +258,11 @@ pub fn run(cmd: InversionCmd) -> Result<()> {
             plot,
         } => {
             let experiment = ImageExperiment {
-                pixel_m: parse_length_m(&pixel, "um").context("--pixel")?,
-                exchange_time_s: parse_time_s(&time, "s").context("--time")?,
+                pixel_m: pixel,
+                exchange_time_s: time,
                 source: source.into(),
                 time_steps: steps,
-                fixed_d_bulk_m2_s: d_bulk
-                    .map(|d| parse_diffusivity_m2_s(&d, "cm^2/s").context("--d-bulk"))
-                    .transpose()?,
+                fixed_d_bulk_m2_s: d_bulk,
             };
             run_fit_image(&image, &grains, experiment, json, plot.as_deref())
         }
@@ -331,8 +319,8 @@ struct ErfcReport {
 impl ErfcReport {
     fn new(fit: &ErfcFit) -> Self {
         Self {
-            d_eff: fit.profile.d_m2_s / CM2,
-            d_eff_err: fit.d_err_m2_s / CM2,
+            d_eff: fit.profile.d_m2_s * M2_S_TO_CM2_S,
+            d_eff_err: fit.d_err_m2_s * M2_S_TO_CM2_S,
             c_s: fit.profile.c_s,
             c_s_err: fit.c_s_err,
             c_0: fit.profile.c_0,
@@ -346,8 +334,7 @@ impl ErfcReport {
     }
 }
 
-fn run_fit_erfc(scan: &Path, time: &str, json: bool, plot: Option<&Path>) -> Result<()> {
-    let t = parse_time_s(time, "s").context("--time")?;
+fn run_fit_erfc(scan: &Path, t: f64, json: bool, plot: Option<&Path>) -> Result<()> {
     let profile = read_profile(scan)?;
     let fit = fit_erfc(&profile.position_m, &profile.fraction, profile.sigma.as_deref(), t)
         .with_context(|| format!("erfc fit of {}", scan.display()))?;
@@ -402,8 +389,8 @@ fn parse_ends(s: &str) -> Result<(f64, f64)> {
     let (lo, hi) = s
         .split_once(',')
         .with_context(|| format!("--sample-ends {s:?}: expected lo,hi"))?;
-    let lo = parse_length_m(lo.trim(), "mm").context("--sample-ends")?;
-    let hi = parse_length_m(hi.trim(), "mm").context("--sample-ends")?;
+    let end = |v: &str| length_mm(v.trim()).map_err(|e| anyhow!("--sample-ends: {e}"));
+    let (lo, hi) = (end(lo)?, end(hi)?);
     if hi <= lo {
         bail!("--sample-ends {s:?}: the upper end must exceed the lower");
     }
@@ -415,7 +402,7 @@ fn parse_timed(spec: &str) -> Result<(PathBuf, f64)> {
     let (path, time) = spec
         .rsplit_once('@')
         .with_context(|| format!("{spec:?}: expected FILE@TIME, e.g. later.csv@2w"))?;
-    let t = parse_time_s(time, "s").with_context(|| format!("time in {spec:?}"))?;
+    let t = time_s(time).map_err(|e| anyhow!("time in {spec:?}: {e}"))?;
     Ok((PathBuf::from(path), t))
 }
 
@@ -433,7 +420,7 @@ struct EvolutionReport {
 fn run_fit_evolution(
     initial: &Path,
     later: &[String],
-    erfc_time: Option<&str>,
+    erfc_time: Option<f64>,
     ends: Option<(f64, f64)>,
     cells: usize,
     json: bool,
@@ -443,7 +430,6 @@ fn run_fit_evolution(
     let grid = match erfc_time {
         None => Grid1d::from_profile(&start.position_m, &start.fraction, cells, ends)?,
         Some(t) => {
-            let t = parse_time_s(t, "s").context("--initial-erfc-time")?;
             let fit = fit_erfc(&start.position_m, &start.fraction, start.sigma.as_deref(), t)
                 .with_context(|| format!("erfc fit of {}", initial.display()))?;
             let (lo, hi) = ends.unwrap_or_else(|| min_max(&start.position_m));
@@ -490,8 +476,8 @@ fn run_fit_evolution(
         )?;
     }
     let report = EvolutionReport {
-        d_eff: fit.d_m2_s / CM2,
-        d_eff_err: fit.d_err_m2_s / CM2,
+        d_eff: fit.d_m2_s * M2_S_TO_CM2_S,
+        d_eff_err: fit.d_err_m2_s * M2_S_TO_CM2_S,
         reduced_chi2: fit.reduced_chi2,
         n_points: fit.n_points,
         times_s: profiles.iter().map(|p| p.time_s).collect(),
@@ -561,13 +547,13 @@ impl StepReport {
     fn new(step: &GbStep, delta: f64) -> Self {
         let (d_gb, d_gb_err) = step.d_gb_m2_s(delta);
         Self {
-            ratio: step.d_gb_over_delta_m_s / CM,
-            ratio_err: step.d_gb_over_delta_err_m_s / CM,
-            d_gb: d_gb / CM2,
-            d_gb_err: d_gb_err / CM2,
+            ratio: step.d_gb_over_delta_m_s * M_S_TO_CM_S,
+            ratio_err: step.d_gb_over_delta_err_m_s * M_S_TO_CM_S,
+            d_gb: d_gb * M2_S_TO_CM2_S,
+            d_gb_err: d_gb_err * M2_S_TO_CM2_S,
             delta_nm: delta / 1e-9,
-            gradient: step.gradient_per_m * CM,
-            gradient_err: step.gradient_err_per_m * CM,
+            gradient: step.gradient_per_m * PER_M_TO_PER_CM,
+            gradient_err: step.gradient_err_per_m * PER_M_TO_PER_CM,
             delta_c: step.delta_c,
             delta_c_err: step.delta_c_err,
             gb_position_px: step.gb_position_px,
@@ -715,10 +701,10 @@ fn report_batch(
         )?;
     }
     let report = BatchReport {
-        mean: dist.as_ref().map(|d| d.mean / CM),
-        median: dist.as_ref().map(|d| d.median / CM),
-        std: dist.as_ref().map(|d| d.std / CM),
-        d_gb_mean: dist.as_ref().map(|d| d.mean * setup.delta / CM2),
+        mean: dist.as_ref().map(|d| d.mean * M_S_TO_CM_S),
+        median: dist.as_ref().map(|d| d.median * M_S_TO_CM_S),
+        std: dist.as_ref().map(|d| d.std * M_S_TO_CM_S),
+        d_gb_mean: dist.as_ref().map(|d| d.mean * setup.delta * M2_S_TO_CM2_S),
         n_lines: entries.len(),
         n_accepted: accepted.len(),
         lines,
@@ -783,12 +769,12 @@ fn run_fit_image(
         heatmap(path, "best-fit model image", &fit.model, img.nx, img.ny, "6Li fraction")?;
     }
     let r = ImageReport {
-        d_bulk: fit.d_bulk_m2_s / CM2,
-        d_bulk_err: fit.d_bulk_err_m2_s.map(|e| e / CM2),
+        d_bulk: fit.d_bulk_m2_s * M2_S_TO_CM2_S,
+        d_bulk_err: fit.d_bulk_err_m2_s.map(|e| e * M2_S_TO_CM2_S),
         d_bulk_fixed: fit.d_bulk_err_m2_s.is_none(),
-        ratio: fit.gb_conductance_m_s / CM,
-        ratio_err: fit.gb_conductance_err_m_s / CM,
-        d_eff: fit.d_eff_m2_s / CM2,
+        ratio: fit.gb_conductance_m_s * M_S_TO_CM_S,
+        ratio_err: fit.gb_conductance_err_m_s * M_S_TO_CM_S,
+        d_eff: fit.d_eff_m2_s * M2_S_TO_CM2_S,
         c_s: fit.c_s,
         c_0: fit.c_0,
         reduced_chi2: fit.reduced_chi2,
@@ -813,10 +799,6 @@ struct FractionReport {
     valid_pixels: usize,
     mean_fraction: f64,
     out: PathBuf,
-}
-
-fn write_image_csv(path: &Path, image: &Image) -> Result<()> {
-    write_atomic(path, |w| Ok(write_matrix_csv(image, w)?))
 }
 
 fn run_fraction(

@@ -1,5 +1,6 @@
 //! `gbion transport ...`: each group of subcommands lives in its own module and is flattened in here.
 
+mod common;
 mod inversion;
 mod models;
 mod simulate;

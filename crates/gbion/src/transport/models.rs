@@ -4,6 +4,10 @@
 //! cm²/s, D_gb/δ in cm/s, σ in S/cm, Ea in eV. Every command prints a summary or, with `--json`, an object
 //! whose keys carry their units.
 
+use super::common::{
+    M_S_TO_CM_S, M2_S_TO_CM2_S, S_M_TO_S_CM, area_cm2, density_cm3, diffusivity, length_mm, length_nm, length_um,
+    temperature, velocity,
+};
 use crate::output::emit;
 use crate::plot::{Series, SeriesStyle, line_plot};
 use anyhow::{Context, Result, bail, ensure};
@@ -14,20 +18,9 @@ use gbion_transport::models::{
     GrainSizeDistribution, Model, Polycrystal, conductivity_diffusivity_cm2_s, conductivity_from_tracer_s_cm,
     haven_ratio, haven_ratio_from_prefactors, propagate_grain_size, specific_gb_conductivity_from_geometry,
 };
-use gbion_units::{
-    Dimension, parse_as, parse_diffusivity_m2_s, parse_length_m, parse_number_density_m3, parse_temperature_k,
-    parse_velocity_m_s,
-};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
-
-/// m²/s → cm²/s.
-const M2_S_TO_CM2_S: f64 = 1e4;
-/// m/s → cm/s.
-const M_S_TO_CM_S: f64 = 1e2;
-/// S/m → S/cm.
-const S_M_TO_S_CM: f64 = 1e-2;
 
 #[derive(Subcommand)]
 pub enum ModelsCmd {
@@ -51,34 +44,6 @@ pub fn run(cmd: ModelsCmd) -> Result<()> {
         ModelsCmd::Haven(a) => run_haven(a),
         ModelsCmd::Impedance(a) => run_impedance(a),
     }
-}
-
-fn diffusivity(s: &str) -> Result<f64, String> {
-    parse_diffusivity_m2_s(s, "cm^2/s").map_err(|e| e.to_string())
-}
-fn velocity(s: &str) -> Result<f64, String> {
-    parse_velocity_m_s(s, "cm/s").map_err(|e| e.to_string())
-}
-fn length_um(s: &str) -> Result<f64, String> {
-    parse_length_m(s, "um").map_err(|e| e.to_string())
-}
-fn length_nm(s: &str) -> Result<f64, String> {
-    parse_length_m(s, "nm").map_err(|e| e.to_string())
-}
-fn length_mm(s: &str) -> Result<f64, String> {
-    parse_length_m(s, "mm").map_err(|e| e.to_string())
-}
-fn area_cm2(s: &str) -> Result<f64, String> {
-    parse_as(s, "cm^2", Dimension::new(2, 0, 0), "\"0.5 cm^2\"").map_err(|e| e.to_string())
-}
-fn temperature(s: &str) -> Result<f64, String> {
-    parse_temperature_k(s, "K").map_err(|e| e.to_string())
-}
-fn density_cm3(s: &str) -> Result<f64, String> {
-    // m⁻³ → cm⁻³
-    parse_number_density_m3(s, "cm^-3")
-        .map(|n| n * 1e-6)
-        .map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -6,12 +6,13 @@
 //! dipping axis is y; PNG heatmaps show the same rows (row 0 at the top), so there the liquid is at the top.
 //! Profiles are along the dipping axis, averaged over the other directions; position column `<axis>_um`.
 
+use super::common::{M_S_TO_CM_S, M2_S_TO_CM2_S, write_image_csv};
 use crate::output::{emit, write_atomic};
 use crate::plot::{Series, heatmap, line_plot};
 use anyhow::{Context, Result, bail, ensure};
 use clap::Subcommand;
 use gbion_transport::image::Image;
-use gbion_transport::io::{read_grain_map, read_matrix_text, write_matrix_csv};
+use gbion_transport::io::{read_grain_map, read_matrix_text};
 use gbion_transport::isotope::NATURAL_6LI_FRACTION;
 use gbion_transport::microstructure::{Axis, GrainStats, Microstructure, label_boundary_image};
 use gbion_transport::sims::{SimsChannels, SimsSettings, synthetic_sims};
@@ -291,8 +292,8 @@ pub fn run(cmd: SimulateCmd) -> Result<()> {
         cell_um: problem.micro.h() * 1e6,
         n_gb_faces: problem.micro.n_gb_faces(),
         grains: problem.micro.grain_stats(),
-        d_bulk_cm2_s: problem.d_bulk_m2_s * 1e4,
-        d_gb_over_delta_cm_s: problem.gb_conductance_m_s * 1e2,
+        d_bulk_cm2_s: problem.d_bulk_m2_s * M2_S_TO_CM2_S,
+        d_gb_over_delta_cm_s: problem.gb_conductance_m_s * M_S_TO_CM_S,
         scheme: stepping.scheme,
         n_steps: solution.n_steps,
         n_factorisations: solution.n_factorisations,
@@ -534,8 +535,7 @@ fn axis_name(axis: Axis) -> &'static str {
 }
 
 fn write_csv_matrix(path: &Path, nx: usize, ny: usize, data: Vec<f64>) -> Result<()> {
-    let image = Image::new(nx, ny, data)?;
-    write_atomic(path, |w| Ok(write_matrix_csv(&image, w)?))
+    write_image_csv(path, &Image::new(nx, ny, data)?)
 }
 
 fn write_grain_map(out_dir: &Path, micro: &Microstructure) -> Result<()> {
