@@ -2,29 +2,8 @@
 //! odd ones). Every frame that parses must write back and read again to the same elements and positions.
 #![no_main]
 
-use gbion_atoms::Element;
-use gbion_atoms::io::{Format, ReadOptions, WriteOptions, read_frames, write_frame};
+use gbion_atoms::io::Format;
+use gbion_fuzz::{check_round_trip, same_geometry};
 use libfuzzer_sys::fuzz_target;
-use std::io::Cursor;
 
-fuzz_target!(|data: &[u8]| {
-    let format = Format::Cfg;
-    let type_map = (data.len() % 2 == 0).then(|| (1..=8).map(Element).collect::<Vec<_>>());
-    let options = ReadOptions {
-        type_map,
-        ..Default::default()
-    };
-    let frames = read_frames(Cursor::new(data.to_vec()), "fuzz", format, &options);
-    for frame in frames.take(8) {
-        let Ok(frame) = frame else { break };
-        let mut out = Vec::new();
-        write_frame(&mut out, &frame, format, &WriteOptions::default()).expect("a parsed frame writes");
-        let mut again = read_frames(Cursor::new(out), "fuzz-round-trip", format, &ReadOptions::default());
-        let back = again
-            .next()
-            .expect("a written frame reads back")
-            .expect("a written frame parses");
-        assert_eq!(back.elements, frame.elements);
-        assert_eq!(back.positions, frame.positions);
-    }
-});
+fuzz_target!(|data: &[u8]| check_round_trip(data, Format::Cfg, true, 8, same_geometry));
