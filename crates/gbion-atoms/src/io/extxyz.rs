@@ -105,17 +105,10 @@ impl<R: BufRead> Iterator for Reader<R> {
         if self.finished {
             return None;
         }
-        match self.read_frame() {
-            Ok(Some(frame)) => Some(Ok(frame)),
-            Ok(None) => {
-                self.finished = true;
-                None
-            }
-            Err(e) => {
-                self.finished = true;
-                Some(Err(e))
-            }
-        }
+        // The stream ends at the end of input or at the first error.
+        let next = self.read_frame().transpose();
+        self.finished = !matches!(next, Some(Ok(_)));
+        next
     }
 }
 

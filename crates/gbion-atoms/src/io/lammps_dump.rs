@@ -453,17 +453,10 @@ impl<R: BufRead> Iterator for Reader<R> {
         if self.done {
             return None;
         }
-        match self.read_frame() {
-            Ok(Some(frame)) => Some(Ok(frame)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        // The stream ends at the end of input or at the first error.
+        let next = self.read_frame().transpose();
+        self.done = !matches!(next, Some(Ok(_)));
+        next
     }
 }
 
