@@ -1,6 +1,10 @@
 //! The `gbion` binary: composes the library crates into subcommands. Every analysis prints a human summary,
 //! or a stable JSON object with `--json`; errors go to stderr with a non-zero exit status.
 
+mod analyze;
+mod build_cmd;
+mod eval_cmd;
+mod microscopy;
 mod output;
 mod plot;
 mod quickstart;
@@ -31,6 +35,20 @@ enum Command {
     /// Tracer diffusion in polycrystals: models, forward simulation, SIMS inversion (paper 003).
     #[command(subcommand)]
     Transport(transport::TransportCmd),
+    /// Build structures: perovskite supercells from a formula, CSL grain-boundary bicrystals.
+    #[command(subcommand)]
+    Build(build_cmd::BuildCmd),
+    /// Evaluate a potential (MTP, pair + Coulomb, external command) on structures.
+    Eval(eval_cmd::EvalArgs),
+    /// Analyse simulations: diffusion, conductivity, Arrhenius, ordering, grain boundaries.
+    #[command(subcommand)]
+    Analyze(analyze::AnalyzeCmd),
+    /// Core-loss and vibrational EELS spectrum images across grain boundaries.
+    #[command(subcommand)]
+    Eels(microscopy::EelsCmd),
+    /// HAADF images: intensity profiles across grain boundaries, FFT superlattice spots.
+    #[command(subcommand)]
+    Haadf(microscopy::HaadfCmd),
 }
 
 fn main() {
@@ -40,6 +58,11 @@ fn main() {
         Command::Info(args) => structure_cmd::info(args),
         Command::Convert(args) => structure_cmd::convert(args),
         Command::Transport(cmd) => transport::run(cmd),
+        Command::Build(cmd) => build_cmd::run(cmd),
+        Command::Eval(args) => eval_cmd::run(args),
+        Command::Analyze(cmd) => analyze::run(cmd),
+        Command::Eels(cmd) => microscopy::eels(cmd),
+        Command::Haadf(cmd) => microscopy::haadf(cmd),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
