@@ -118,7 +118,7 @@ pub fn evaluate(potential: &dyn Potential, structure: &Structure, request: Reque
 }
 
 /// Check that `list` is present and fits `needed` (kind, and cutoff + skin ≥ the needed range).
-pub fn require_list<'a>(list: Option<&'a NeighborList>, needed: ListRequest) -> Result<&'a NeighborList> {
+pub fn require_list(list: Option<&NeighborList>, needed: ListRequest) -> Result<&NeighborList> {
     let list = list.ok_or_else(|| Error::Invalid("this potential needs a neighbour list".into()))?;
     if list.kind() != needed.kind {
         return Err(Error::Invalid(format!(
