@@ -1,3 +1,5 @@
 //! gbion-analysis owns the analyses of simulations: mean squared displacements, tracer and collective
 //! (charge) diffusivities, Haven ratio, Nernst–Einstein conductivity, Arrhenius fits, the A-site ordering
 //! parameter, and grain-boundary composition profiles and energies.
+
+pub mod ordering;

@@ -7,7 +7,10 @@
 //! compression), Voigt order xx, yy, zz, yz, xz, xy.
 
 pub mod error;
+pub mod external;
+pub mod mtp;
 pub mod potential;
+pub mod rigid_ion;
 
 pub use error::{Error, Result};
 pub use potential::{

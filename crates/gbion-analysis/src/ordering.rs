@@ -1,0 +1,1 @@
+//! The A-site ordering parameter S of a perovskite (in progress).

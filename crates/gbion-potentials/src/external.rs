@@ -1,0 +1,1 @@
+//! The external-command potential: the oracle protocol of DESIGN.md (in progress).
