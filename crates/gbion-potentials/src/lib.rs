@@ -9,6 +9,7 @@
 pub mod error;
 pub mod external;
 pub mod mtp;
+pub mod mtp_basis;
 pub mod potential;
 pub mod rigid_ion;
 
