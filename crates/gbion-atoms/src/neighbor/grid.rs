@@ -1,0 +1,232 @@
+//! The bin grid of a neighbour-list build: how many bins along each lattice direction, how many bins away
+//! a neighbour within range can be (the stencil's reach), the steps from a bin to the bins around it with
+//! the periodic image crossed, and the lattice translations at which an atom sees its own images.
+
+use super::add_translation;
+use crate::cell::Cell;
+use crate::linalg::{Vec3, dot};
+use crate::{Error, Result};
+
+/// Largest |image offset| of a position accepted (cells away from the given cell), so that every shift
+/// sum fits an `i32`.
+const MAX_IMAGE_OFFSET: f64 = (1i64 << 29) as f64;
+/// Largest number of bin offsets searched around a bin; more means the range spans an absurd number of
+/// periodic images of a thin cell.
+const MAX_STENCIL: usize = 10_000_000;
+/// Relative margin that keeps a bin at least as wide as the range despite rounding.
+const WIDTH_MARGIN: f64 = 1e-9;
+
+/// The bin grid along the three lattice directions.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Grid {
+    /// Bins along a, b, c.
+    pub(super) counts: [usize; 3],
+    /// How many bins away a neighbour within range can be, along a, b, c.
+    reach: [usize; 3],
+    pbc: [bool; 3],
+    /// Fractional coordinate where bin 0 starts (0 along periodic directions, the atoms' minimum
+    /// otherwise).
+    start: Vec3,
+    /// Fractional extent of the grid (1 along periodic directions, the atoms' extent otherwise).
+    span: Vec3,
+}
+
+impl Grid {
+    /// A grid over atoms at fractional coordinates `fractional` (wrapped along periodic directions) whose
+    /// bins are at least `range` (Å) wide perpendicular to their faces, with at most about `2 N + 64`
+    /// bins in all (bins only grow when capped, so `reach` stays valid).
+    pub(super) fn new(cell: &Cell, fractional: &[Vec3], range: f64) -> Result<Grid> {
+        let pbc = cell.pbc();
+        let (start, span) = fractional_extent(fractional, pbc);
+        let heights = cell.heights();
+        let width = |k: usize| span[k] * heights[k];
+        let mut counts = [0, 1, 2].map(|k| {
+            let fit = (width(k) / (range * (1.0 + WIDTH_MARGIN))).floor();
+            if fit >= 1.0 { fit.min(1e9) as usize } else { 1 }
+        });
+        let max_bins = 2 * fractional.len() + 64;
+        while total_bins(counts) > max_bins {
+            let widest = (0..3).max_by_key(|&k| counts[k]).expect("three axes");
+            counts[widest] = counts[widest].div_ceil(2);
+        }
+        let mut reach = [0usize; 3];
+        for k in 0..3 {
+            let bins_in_range = (range * counts[k] as f64 / width(k)).ceil();
+            let limit = if pbc[k] { f64::INFINITY } else { (counts[k] - 1) as f64 };
+            reach[k] = bins_in_range.min(limit).min(1e9) as usize;
+        }
+        let stencil: f64 = reach.iter().map(|&m| 2.0 * m as f64 + 1.0).product();
+        if stencil > MAX_STENCIL as f64 {
+            return Err(Error::Invalid(format!(
+                "a range of {range} Å spans {reach:?} periodic images of a cell with perpendicular widths \
+                 {heights:?} Å: too many to list"
+            )));
+        }
+        Ok(Grid {
+            counts,
+            reach,
+            pbc,
+            start,
+            span,
+        })
+    }
+
+    pub(super) fn n_bins(&self) -> usize {
+        total_bins(self.counts)
+    }
+
+    /// Bin coordinates of fractional coordinates `s` (wrapped into [0, 1) along periodic directions).
+    pub(super) fn bin_of(&self, s: Vec3) -> [u32; 3] {
+        [0, 1, 2].map(|k| self.bin_along(k, s[k]) as u32)
+    }
+
+    fn bin_along(&self, k: usize, s: f64) -> usize {
+        let t = if self.span[k] > 0.0 {
+            (s - self.start[k]) / self.span[k]
+        } else {
+            0.0
+        };
+        let b = (t * self.counts[k] as f64).floor();
+        if b <= 0.0 {
+            0
+        } else {
+            (b as usize).min(self.counts[k] - 1)
+        }
+    }
+
+    /// Index of bin `b` in bin order (c fastest).
+    pub(super) fn flat(&self, b: [u32; 3]) -> usize {
+        (b[0] as usize * self.counts[1] + b[1] as usize) * self.counts[2] + b[2] as usize
+    }
+
+    /// The stencil of this grid: for each axis, bin b and offset d ∈ [−reach, reach], the bin b + d
+    /// wrapped into the grid with the image shift crossed and its translation, or `None` past a
+    /// non-periodic edge.
+    pub(super) fn stencil(&self, cell: &Cell) -> Stencil {
+        let strides = [self.counts[1] * self.counts[2], self.counts[2], 1];
+        let axis = |k: usize| -> Vec<Option<Step>> {
+            let n = self.counts[k] as i64;
+            let m = self.reach[k] as i64;
+            let mut unit = [0; 3];
+            unit[k] = 1;
+            let lattice_vector = cell.translation(unit);
+            let mut steps = Vec::with_capacity(self.counts[k] * (2 * self.reach[k] + 1));
+            for b in 0..n {
+                for d in -m..=m {
+                    let v = b + d;
+                    let (target, shift) = if self.pbc[k] {
+                        (v.rem_euclid(n), v.div_euclid(n) as i32)
+                    } else if (0..n).contains(&v) {
+                        (v, 0)
+                    } else {
+                        steps.push(None);
+                        continue;
+                    };
+                    steps.push(Some(Step {
+                        flat: target as usize * strides[k],
+                        shift,
+                        translation: lattice_vector.map(|x| x * f64::from(shift)),
+                    }));
+                }
+            }
+            steps
+        };
+        Stencil {
+            reach: self.reach,
+            axes: [axis(0), axis(1), axis(2)],
+        }
+    }
+
+    /// The image shifts n ≠ 0 at which an atom sees itself within √`range2` (|n·M|² ≤ `range2`), with
+    /// only the lexicographically positive ones when `positive_only`. An own image within range is at
+    /// most `reach` bins away, so |n_k| ≤ reach_k / counts_k along periodic directions.
+    pub(super) fn own_image_shifts(&self, cell: &Cell, range2: f64, positive_only: bool) -> Vec<[i32; 3]> {
+        let bound = |k: usize| if self.pbc[k] { (self.reach[k] / self.counts[k]) as i32 } else { 0 };
+        let mut shifts = Vec::new();
+        for a in -bound(0)..=bound(0) {
+            for b in -bound(1)..=bound(1) {
+                for c in -bound(2)..=bound(2) {
+                    let shift = [a, b, c];
+                    let keep = if positive_only { shift > [0; 3] } else { shift != [0; 3] };
+                    let t = cell.translation(shift);
+                    if keep && dot(t, t) <= range2 {
+                        shifts.push(shift);
+                    }
+                }
+            }
+        }
+        shifts
+    }
+}
+
+/// One step of the stencil along one axis: the target bin's coordinate times its stride in bin order,
+/// the image shift crossed and its translation (Å).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Step {
+    pub(super) flat: usize,
+    pub(super) shift: i32,
+    pub(super) translation: Vec3,
+}
+
+/// For each axis, the steps from every bin by every offset within reach (table lookups instead of
+/// divisions in the traversal).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Stencil {
+    reach: [usize; 3],
+    axes: [Vec<Option<Step>>; 3],
+}
+
+impl Stencil {
+    /// The 2 reach + 1 steps along axis `k` from bin coordinate `b`, in order of offset.
+    pub(super) fn steps(&self, k: usize, b: u32) -> &[Option<Step>] {
+        let width = 2 * self.reach[k] + 1;
+        let first = b as usize * width;
+        &self.axes[k][first..first + width]
+    }
+}
+
+/// The product of bin counts, saturating instead of overflowing.
+fn total_bins(counts: [usize; 3]) -> usize {
+    counts.iter().fold(1usize, |total, &c| total.saturating_mul(c))
+}
+
+/// Fractional coordinates of `x` wrapped into [0, 1) along periodic directions, the wrapped Cartesian
+/// position w = x − n·M and the integer offset n removed; `None` when the offset is beyond
+/// [`MAX_IMAGE_OFFSET`] or a coordinate is not finite.
+pub(super) fn wrap_into_cell(cell: &Cell, x: Vec3) -> Option<(Vec3, Vec3, [i32; 3])> {
+    let s = cell.to_fractional(x);
+    if s.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let pbc = cell.pbc();
+    let mut wrapped = s;
+    let mut offset = [0i32; 3];
+    for k in (0..3).filter(|&k| pbc[k]) {
+        let mut n = s[k].floor();
+        if n.abs() > MAX_IMAGE_OFFSET {
+            return None;
+        }
+        let mut w = s[k] - n;
+        if w >= 1.0 {
+            // s just below an integer rounds up: it belongs to the next cell's first bin.
+            w = 0.0;
+            n += 1.0;
+        }
+        wrapped[k] = w;
+        offset[k] = n as i32;
+    }
+    Some((wrapped, add_translation(x, cell, offset.map(|n| -n)), offset))
+}
+
+/// Start and extent of the grid in fractional coordinates: the unit interval along periodic directions,
+/// the atoms' bounding interval along the others.
+fn fractional_extent(fractional: &[Vec3], pbc: [bool; 3]) -> (Vec3, Vec3) {
+    let mut start = [0.0; 3];
+    let mut span = [1.0; 3];
+    for k in (0..3).filter(|&k| !pbc[k]) {
+        let low = fractional.iter().map(|s| s[k]).fold(f64::INFINITY, f64::min);
+        let high = fractional.iter().map(|s| s[k]).fold(f64::NEG_INFINITY, f64::max);
+        (start[k], span[k]) = if low.is_finite() { (low, high - low) } else { (0.0, 0.0) };
+    }
+    (start, span)
+}
