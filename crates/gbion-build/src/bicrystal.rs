@@ -1,0 +1,1 @@
+//! Bicrystals (in progress).
