@@ -2,4 +2,7 @@
 //! (charge) diffusivities, Haven ratio, Nernst–Einstein conductivity, Arrhenius fits, the A-site ordering
 //! parameter, and grain-boundary composition profiles and energies.
 
+pub mod error;
 pub mod ordering;
+
+pub use error::{Error, Result};
