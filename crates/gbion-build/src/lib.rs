@@ -9,6 +9,7 @@ pub mod occupy;
 pub mod paper_gbs;
 pub mod perovskite;
 
+pub use bicrystal::{Bicrystal, BicrystalSpec, GbKind, Misorientation};
 pub use formula::Formula;
 pub use perovskite::{Built, Ordering, PerovskiteSpec};
 
