@@ -47,11 +47,14 @@ pub struct AsiteOrdering {
 }
 
 /// Typical B-site cations of oxide perovskites (octahedral, small, high valence).
+const B_SITE_CATIONS: [&str; 17] = [
+    "Ti", "Zr", "Hf", "Nb", "Ta", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Al", "Ga", "Sc", "Sn", "W", "Mo",
+];
+
+/// Whether `element` is a typical B-site cation (Ti, Zr, Hf, Nb, Ta, V, Cr, Mn, Fe, Co, Ni, Al, Ga, Sc, Sn,
+/// W, Mo).
 pub fn is_b_site_element(element: Element) -> bool {
-    matches!(
-        element.symbol(),
-        "Ti" | "Zr" | "Hf" | "Nb" | "Ta" | "V" | "Cr" | "Mn" | "Fe" | "Co" | "Ni" | "Al" | "Ga" | "Sc" | "Sn" | "W" | "Mo"
-    )
+    B_SITE_CATIONS.contains(&element.symbol())
 }
 
 fn is_anion(element: Element) -> bool {
