@@ -546,3 +546,61 @@ fn min_distance_special_cases() {
     let s = perovskite(3.95, 4);
     assert!((s.min_distance().unwrap().unwrap() - 1.975).abs() < 1e-12);
 }
+
+#[test]
+fn crowded_bins_in_shuffled_order_match_brute_force() {
+    // 300 atoms in a 3 × 3 × 3 grid of bins (~11 per bin), stored in random order: every row scans many
+    // bin suffixes whose cursors move in the caller's order, not in bin order.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(53);
+    let cell = Cell::periodic([[15.0, 0.0, 0.0], [2.0, 14.5, 0.0], [-1.5, 1.0, 15.2]]).unwrap();
+    let positions = random_positions(&mut rng, &cell, 300);
+    check_against_brute_force(&cell, &positions, 4.6, 0.2, "crowded bins");
+    // Coincident atoms (distance zero) are neighbours of each other.
+    let mut doubled = positions[..40].to_vec();
+    doubled.extend_from_slice(&positions[..10]);
+    check_against_brute_force(&cell, &doubled, 3.0, 0.0, "coincident atoms");
+}
+
+/// Unit vectors spread over the sphere (a Fibonacci lattice).
+fn directions(n: usize) -> Vec<Vec3> {
+    let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+    (0..n)
+        .map(|k| {
+            let z = 1.0 - 2.0 * (k as f64 + 0.5) / n as f64;
+            let r = (1.0 - z * z).sqrt();
+            let phi = golden * k as f64;
+            [r * phi.cos(), r * phi.sin(), z]
+        })
+        .collect()
+}
+
+#[test]
+fn pairs_a_hair_inside_or_outside_the_range_are_decided_exactly() {
+    // Candidates are screened in f32 and decided in f64: atoms at range·(1 ∓ 1e-9) from a centre, in
+    // every direction and across the periodic boundary, are in (out of) the list exactly as in f64.
+    let cell = Cell::periodic([[21.0, 0.0, 0.0], [3.0, 19.0, 0.0], [1.0, -2.0, 23.0]]).unwrap();
+    let range = 4.0;
+    let centre = cell.to_cartesian([0.02, 0.97, 0.5]);
+    let mut positions = vec![centre];
+    for (k, u) in directions(60).into_iter().enumerate() {
+        let scale = if k % 2 == 0 { 1.0 - 1e-9 } else { 1.0 + 1e-9 };
+        positions.push(add(centre, u.map(|v| v * range * scale)));
+    }
+    let half = NeighborList::build_from(&cell, &positions, range, 0.0, ListKind::Half).unwrap();
+    let found: BTreeSet<usize> = half.neighbors_of(0, &positions).map(|n| n.index).collect();
+    let inside: BTreeSet<usize> = (1..positions.len()).filter(|k| (k - 1) % 2 == 0).collect();
+    assert_eq!(found, inside);
+    check_against_brute_force(&cell, &positions, range, 0.0, "hair's breadth");
+}
+
+#[test]
+fn atoms_far_from_the_origin_of_an_open_cell_match_brute_force() {
+    // Coordinates near 1e10 Å lose all precision in f32 (spacing 1 km): the f32 screen must keep every
+    // candidate and leave the decision to f64.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(61);
+    let offset = [1e10, -3e9, 2e10];
+    let positions: Vec<Vec3> = (0..40)
+        .map(|_| add(offset, std::array::from_fn(|_| rng.random_range(0.0..8.0))))
+        .collect();
+    check_against_brute_force(&Cell::default(), &positions, 2.5, 0.3, "far cluster");
+}

@@ -7,11 +7,13 @@
 //! the contiguous suffix from the cursor: each pair is tested once, from its lower index, and no sort of
 //! pairs into rows is needed. A full list scans whole bins (less the atom itself).
 //!
-//! The candidates of a bin are tested in blocks of [`LANES`] without branches (the compiler turns a block
-//! into vector compares and a bit mask); a block may read past the bin's end into the next bin or the
-//! padding, and those lanes are masked off.
+//! The candidates of a bin are tested in blocks of [`LANES`] without branches, in `f32` (the compiler turns
+//! a block into one vector compare and a bit mask); a block may read past the bin's end into the next bin
+//! or the padding, and those lanes are masked off. The `f32` test only discards candidates certainly out
+//! of range (beyond range² plus a bound on the rounding error); every candidate it keeps is decided by
+//! the exact `f64` distance, so the list is what an `f64` test of every pair gives.
 
-use super::grid::{Grid, Stencil, Step, wrap_into_cell};
+use super::grid::{Grid, Stencil, wrap_into_cell};
 use super::{ListKind, check_positions};
 use crate::cell::Cell;
 use crate::linalg::Vec3;
@@ -29,10 +31,14 @@ const LANES: usize = 4;
 pub(super) struct Binning {
     pub(super) grid: Grid,
     stencil: Stencil,
-    /// Wrapped positions w = x − n·M (Å), in bin order, by component.
-    xs: Vec<f64>,
-    ys: Vec<f64>,
-    zs: Vec<f64>,
+    /// Wrapped positions w = x − n·M (Å), in bin order.
+    wrapped: Vec<Vec3>,
+    /// The wrapped positions rounded to `f32`, by component, padded by [`LANES`] entries.
+    xs: Vec<f32>,
+    ys: Vec<f32>,
+    zs: Vec<f32>,
+    /// Largest |component| of a wrapped position (Å), for the rounding bound of the `f32` test.
+    largest_coordinate: f64,
     /// Image offset n of each binned atom (x = w + n·M).
     image: Vec<[i32; 3]>,
     /// Caller's index of each binned atom.
@@ -45,6 +51,8 @@ pub(super) struct Binning {
     bin: Vec<[u32; 3]>,
     /// Fractional coordinates of each caller's atom (scratch).
     fractional: Vec<Vec3>,
+    /// Wrapped position and image offset of each caller's atom (scratch).
+    moved: Vec<(Vec3, [i32; 3])>,
 }
 
 impl Binning {
@@ -55,17 +63,20 @@ impl Binning {
         check_positions(positions)?;
         self.fractional.clear();
         self.fractional.reserve(positions.len());
+        self.moved.clear();
+        self.moved.reserve(positions.len());
         for (i, &x) in positions.iter().enumerate() {
-            let (s, _, _) = wrap_into_cell(cell, x)
+            let (s, w, n) = wrap_into_cell(cell, x)
                 .ok_or_else(|| Error::Invalid(format!("atom {i} at {x:?} lies too many cells away from the cell")))?;
             self.fractional.push(s);
+            self.moved.push((w, n));
         }
         self.grid = Grid::new(cell, &self.fractional, range)?;
         self.stencil = self.grid.stencil(cell);
         self.bin.clear();
         self.bin.extend(self.fractional.iter().map(|&s| self.grid.bin_of(s)));
         self.count_bins();
-        self.store_in_bin_order(cell, positions);
+        self.store_in_bin_order();
         Ok(())
     }
 
@@ -83,28 +94,31 @@ impl Binning {
     }
 
     /// The stable counting sort of the atoms into bin order.
-    fn store_in_bin_order(&mut self, cell: &Cell, positions: &[Vec3]) {
-        let n = positions.len();
+    fn store_in_bin_order(&mut self) {
+        let n = self.moved.len();
         for v in [&mut self.xs, &mut self.ys, &mut self.zs] {
             v.clear();
             v.resize(n + LANES, 0.0);
         }
+        self.wrapped.clear();
+        self.wrapped.resize(n, [0.0; 3]);
         self.image.clear();
         self.image.resize(n, [0; 3]);
         self.original.clear();
         self.original.resize(n, 0);
         self.slot.clear();
         let mut next = self.bin_start.clone();
-        for (i, &x) in positions.iter().enumerate() {
+        for (i, &(w, n)) in self.moved.iter().enumerate() {
             let fill = &mut next[self.grid.flat(self.bin[i])];
             let p = *fill;
             *fill += 1;
-            let (_, w, n) = wrap_into_cell(cell, x).expect("checked while binning");
-            (self.xs[p], self.ys[p], self.zs[p]) = (w[0], w[1], w[2]);
+            self.wrapped[p] = w;
+            (self.xs[p], self.ys[p], self.zs[p]) = (w[0] as f32, w[1] as f32, w[2] as f32);
             self.image[p] = n;
             self.original[p] = i as u32;
             self.slot.push(p as u32);
         }
+        self.largest_coordinate = self.wrapped.iter().flatten().fold(0.0, |m, v| m.max(v.abs()));
     }
 
     /// Number of binned atoms.
@@ -129,21 +143,62 @@ impl Binning {
         offsets.clear();
         offsets.reserve(self.len() + 1);
         offsets.push(0);
-        neighbors.clear();
-        shifts.clear();
+        let mut rows = Rows {
+            neighbors,
+            shifts,
+            len: 0,
+        };
         let mut scanner = RowScanner::new(self, range2, kind);
         for i in 0..self.len() {
-            let _ = scanner.row(i, |hit| {
-                neighbors.push(hit.index);
-                shifts.push(hit.shift);
-                ControlFlow::<()>::Continue(())
-            });
+            let _ = scanner.row(i, &mut rows);
+            rows.reserve(own_images.len());
             for &shift in &own_images {
-                neighbors.push(i as u32);
-                shifts.push(shift);
+                let _ = rows.push(Hit {
+                    index: i as u32,
+                    shift,
+                    distance2: 0.0,
+                });
             }
-            offsets.push(neighbors.len());
+            offsets.push(rows.len);
         }
+        rows.neighbors.truncate(rows.len);
+        rows.shifts.truncate(rows.len);
+    }
+}
+
+/// Where [`RowScanner::row`] puts the neighbours it finds.
+pub(super) trait HitSink {
+    /// Make room for up to `additional` more hits.
+    fn reserve(&mut self, _additional: usize) {}
+    /// One neighbour; `Break` stops the traversal.
+    fn push(&mut self, hit: Hit) -> ControlFlow<()>;
+}
+
+/// The rows of a list being filled: entries `..len` of `neighbors` and `shifts` are written, the rest is
+/// room made by [`HitSink::reserve`] (so that a hit is one store, not a `Vec::push`).
+struct Rows<'a> {
+    neighbors: &'a mut Vec<u32>,
+    shifts: &'a mut Vec<[i32; 3]>,
+    len: usize,
+}
+
+impl HitSink for Rows<'_> {
+    #[inline(always)]
+    fn reserve(&mut self, additional: usize) {
+        let needed = self.len + additional;
+        if needed > self.neighbors.len() {
+            let size = needed.max(2 * self.neighbors.len()).max(1024);
+            self.neighbors.resize(size, 0);
+            self.shifts.resize(size, [0; 3]);
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, hit: Hit) -> ControlFlow<()> {
+        self.neighbors[self.len] = hit.index;
+        self.shifts[self.len] = hit.shift;
+        self.len += 1;
+        ControlFlow::Continue(())
     }
 }
 
@@ -160,9 +215,21 @@ pub(super) struct Hit {
 pub(super) struct RowScanner<'a> {
     binning: &'a Binning,
     range2: f64,
+    /// Candidates whose `f32` squared distance exceeds this (Å²) are certainly out of range.
+    range2_f32: f32,
     kind: ListKind,
     /// Half lists: the first binned atom of each bin whose caller's index exceeds the current row's.
     cursor: Vec<usize>,
+    /// The bins around bin `neighbor_bins_of` (flat index).
+    neighbor_bins: Vec<NeighborBin>,
+    neighbor_bins_of: Option<usize>,
+}
+
+/// A bin of the stencil around a row's bin: its flat index, the image shift S crossed and S·M (Å).
+struct NeighborBin {
+    bin: usize,
+    shift: [i32; 3],
+    translation: Vec3,
 }
 
 impl<'a> RowScanner<'a> {
@@ -171,99 +238,157 @@ impl<'a> RowScanner<'a> {
         RowScanner {
             binning,
             range2,
+            range2_f32: f32_threshold(range2, binning.largest_coordinate),
             kind,
             cursor: binning.bin_start[..n_bins].to_vec(),
+            neighbor_bins: Vec::new(),
+            neighbor_bins_of: None,
         }
     }
 
     /// Call `hit` for every neighbour of atom `i` within range other than the atom's own images: for a
     /// half list the atoms j > i (rows must then be visited in order i = 0, 1, 2, …), for a full list
     /// every atom j ≠ i; each at every image shift within range. Stops when `hit` breaks.
-    pub(super) fn row<F>(&mut self, i: usize, mut hit: F) -> ControlFlow<()>
-    where
-        F: FnMut(Hit) -> ControlFlow<()>,
-    {
+    pub(super) fn row<S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
         let b = self.binning;
         let p = b.slot[i] as usize;
-        let home = b.bin[i];
-        let own_bin = b.grid.flat(home);
+        let own_bin = b.grid.flat(b.bin[i]);
         if self.kind == ListKind::Half {
             debug_assert_eq!(self.cursor[own_bin], p, "half-list rows are visited in order");
             self.cursor[own_bin] = p + 1;
         }
-        let w = [b.xs[p], b.ys[p], b.zs[p]];
+        if self.neighbor_bins_of != Some(own_bin) {
+            self.collect_neighbor_bins(b.bin[i]);
+            self.neighbor_bins_of = Some(own_bin);
+        }
+        let w = b.wrapped[p];
         let image = b.image[p];
-        for step_a in b.stencil.steps(0, home[0]).iter().flatten() {
-            for step_b in b.stencil.steps(1, home[1]).iter().flatten() {
-                let flat_ab = step_a.flat + step_b.flat;
-                let t_ab = [0, 1, 2].map(|k| step_a.translation[k] + step_b.translation[k]);
-                for step_c in b.stencil.steps(2, home[2]).iter().flatten() {
-                    let bin = flat_ab + step_c.flat;
-                    // r = w_k + T − w_i = w_k − origin.
-                    let origin = [0, 1, 2].map(|k| w[k] - (t_ab[k] + step_c.translation[k]));
-                    let base = shift_base(image, [step_a, step_b, step_c]);
-                    let end = b.bin_start[bin + 1];
-                    match self.kind {
-                        ListKind::Half => self.scan(origin, base, self.cursor[bin], end, &mut hit)?,
-                        ListKind::Full if bin == own_bin => {
-                            self.scan(origin, base, b.bin_start[bin], p, &mut hit)?;
-                            self.scan(origin, base, p + 1, end, &mut hit)?;
-                        }
-                        ListKind::Full => self.scan(origin, base, b.bin_start[bin], end, &mut hit)?,
-                    }
+        for entry in &self.neighbor_bins {
+            let bin = entry.bin;
+            let end = b.bin_start[bin + 1];
+            let (first, split) = match self.kind {
+                ListKind::Half => (self.cursor[bin], None),
+                ListKind::Full => (b.bin_start[bin], (bin == own_bin).then_some(p)),
+            };
+            if first >= end {
+                continue;
+            }
+            // r = w_k + T − w_i = w_k − origin.
+            let origin = [0, 1, 2].map(|k| w[k] - entry.translation[k]);
+            let base = [0, 1, 2].map(|k| image[k] + entry.shift[k]);
+            match split {
+                None => self.scan(origin, base, first, end, sink)?,
+                Some(own) => {
+                    self.scan(origin, base, first, own, sink)?;
+                    self.scan(origin, base, own + 1, end, sink)?;
                 }
             }
         }
         ControlFlow::Continue(())
     }
 
+    /// The bins around bin `home` (coordinates) within the stencil, with the image shift S crossed and
+    /// its translation S·M, into `neighbor_bins` (kept while consecutive rows share a bin).
+    fn collect_neighbor_bins(&mut self, home: [u32; 3]) {
+        let stencil = &self.binning.stencil;
+        self.neighbor_bins.clear();
+        for a in stencil.steps(0, home[0]).iter().flatten() {
+            for b in stencil.steps(1, home[1]).iter().flatten() {
+                for c in stencil.steps(2, home[2]).iter().flatten() {
+                    self.neighbor_bins.push(NeighborBin {
+                        bin: a.flat + b.flat + c.flat,
+                        shift: [a.shift, b.shift, c.shift],
+                        translation: [0, 1, 2].map(|k| a.translation[k] + b.translation[k] + c.translation[k]),
+                    });
+                }
+            }
+        }
+    }
+
     /// Call `hit` for every binned atom k in `first..end` with |w_k − origin|² ≤ range², with shift
     /// `base` − n_k.
     #[inline(always)]
-    fn scan<F>(&self, origin: Vec3, base: [i32; 3], first: usize, end: usize, hit: &mut F) -> ControlFlow<()>
-    where
-        F: FnMut(Hit) -> ControlFlow<()>,
-    {
+    fn scan<S: HitSink>(
+        &self,
+        origin: Vec3,
+        base: [i32; 3],
+        first: usize,
+        end: usize,
+        sink: &mut S,
+    ) -> ControlFlow<()> {
         let b = self.binning;
-        let distance2 = |k: usize| {
-            let (dx, dy, dz) = (b.xs[k] - origin[0], b.ys[k] - origin[1], b.zs[k] - origin[2]);
-            dx * dx + dy * dy + dz * dz
-        };
-        let mut k = first;
-        while k < end {
-            let (bx, by, bz) = (lanes(&b.xs, k), lanes(&b.ys, k), lanes(&b.zs, k));
+        sink.reserve(end - first);
+        let o = origin.map(|v| v as f32);
+        let stop = first + (end - first).div_ceil(LANES) * LANES;
+        let blocks = (b.xs[first..stop].chunks_exact(LANES))
+            .zip(b.ys[first..stop].chunks_exact(LANES))
+            .zip(b.zs[first..stop].chunks_exact(LANES));
+        for (block, ((bx, by), bz)) in blocks.enumerate() {
+            let k = first + block * LANES;
+            let d2 = squared_distances(bx, by, bz, o);
             let mut mask = 0u32;
-            for l in 0..LANES {
-                let (dx, dy, dz) = (bx[l] - origin[0], by[l] - origin[1], bz[l] - origin[2]);
-                let d2 = dx * dx + dy * dy + dz * dz;
-                mask |= ((d2 <= self.range2) as u32) << l;
+            for (l, &d2) in d2.iter().enumerate() {
+                // A NaN (a coordinate beyond f32) is kept for the f64 test.
+                mask |= (((d2 <= self.range2_f32) | d2.is_nan()) as u32) << l;
             }
             let valid = (end - k).min(LANES);
             mask &= (1u32 << valid) - 1;
             while mask != 0 {
                 let at = k + mask.trailing_zeros() as usize;
                 mask &= mask - 1;
-                let n = b.image[at];
-                hit(Hit {
-                    index: b.original[at],
-                    shift: [base[0] - n[0], base[1] - n[1], base[2] - n[2]],
-                    distance2: distance2(at),
-                })?;
+                let w = b.wrapped[at];
+                let (dx, dy, dz) = (w[0] - origin[0], w[1] - origin[1], w[2] - origin[2]);
+                let distance2 = dx * dx + dy * dy + dz * dz;
+                if distance2 <= self.range2 {
+                    let n = b.image[at];
+                    sink.push(Hit {
+                        index: b.original[at],
+                        shift: [base[0] - n[0], base[1] - n[1], base[2] - n[2]],
+                        distance2,
+                    })?;
+                }
             }
-            k += LANES;
         }
         ControlFlow::Continue(())
     }
 }
 
-/// n_i + S, the shift of a neighbour before its own image offset is removed.
+/// |(x, y, z)_l − o|² for the [`LANES`] candidates of a block, one component at a time (this form, with
+/// the origin's components broadcast, lets the compiler keep the lanes in one vector register).
 #[inline(always)]
-fn shift_base(image: [i32; 3], steps: [&Step; 3]) -> [i32; 3] {
-    [0, 1, 2].map(|k| image[k] + steps[k].shift)
+fn squared_distances(x: &[f32], y: &[f32], z: &[f32], o: [f32; 3]) -> [f32; LANES] {
+    let component = |values: &[f32], origin: f32| -> [f32; LANES] {
+        let broadcast = [origin; LANES];
+        std::array::from_fn(|l| (values[l] - broadcast[l]) * (values[l] - broadcast[l]))
+    };
+    let (sx, sy, sz) = (component(x, o[0]), component(y, o[1]), component(z, o[2]));
+    std::array::from_fn(|l| sx[l] + sy[l] + sz[l])
 }
 
-/// The [`LANES`] values from `k` (the arrays are padded so that a block starting at any atom fits).
-#[inline(always)]
-fn lanes(values: &[f64], k: usize) -> &[f64; LANES] {
-    values[k..k + LANES].try_into().expect("padded by LANES")
+/// The threshold of the `f32` test: range² (Å²) plus a bound on the rounding error of an `f32` squared
+/// distance between a candidate and a row's origin when every wrapped coordinate is at most `largest`
+/// (Å) in magnitude. Any pair within range then passes; infinite when `f32` cannot help.
+///
+/// A pair within range has |d| ≤ r, and the translation between the two atoms is then at most
+/// r + 2W per component (W = `largest`), so the origin w_i − T is at most 3W + r. Rounding the candidate,
+/// the origin and their difference to `f32` errs by e ≤ (4W + 2r)·u per component (u = 2⁻²⁴); squaring
+/// and summing adds at most 2·√3·r·e + 3e² + 4·r²·u. The bound used doubles e and rounds every constant
+/// up.
+fn f32_threshold(range2: f64, largest: f64) -> f32 {
+    const UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
+    let r = range2.sqrt();
+    let e = 2.0 * (4.0 * largest + 2.0 * r) * UNIT_ROUNDOFF;
+    let threshold = range2 + 4.0 * r * e + 4.0 * e * e + 8.0 * range2 * UNIT_ROUNDOFF;
+    // Rounding up to f32 (below f32::MAX) keeps it an upper bound.
+    let rounded = threshold as f32;
+    let up = if f64::from(rounded) < threshold {
+        rounded.next_up()
+    } else {
+        rounded
+    };
+    if up.is_finite() && threshold < 1e30 {
+        up
+    } else {
+        f32::INFINITY
+    }
 }

@@ -28,7 +28,7 @@ use crate::cell::Cell;
 use crate::linalg::{Vec3, dot, norm, sub};
 use crate::structure::Structure;
 use crate::{Error, Result};
-use binning::{Binning, RowScanner};
+use binning::{Binning, HitSink, RowScanner};
 use std::ops::ControlFlow;
 
 /// Whether a list holds each pair once or in both directions.
@@ -282,22 +282,28 @@ fn shortest_squared_distance(cell: &Cell, binning: &Binning, range2: f64) -> f64
             dot(t, t)
         })
         .fold(f64::INFINITY, f64::min);
-    let mut best = if binning.len() > 0 { own_image } else { f64::INFINITY };
+    let mut shortest = Shortest(if binning.len() > 0 { own_image } else { f64::INFINITY });
     let mut scanner = RowScanner::new(binning, range2, ListKind::Half);
     for i in 0..binning.len() {
-        let found = scanner.row(i, |hit| {
-            best = best.min(hit.distance2);
-            if hit.distance2 == 0.0 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        });
-        if found.is_break() {
+        if scanner.row(i, &mut shortest).is_break() {
             break;
         }
     }
-    best
+    shortest.0
+}
+
+/// The smallest squared distance (Å²) seen; stops the traversal at zero.
+struct Shortest(f64);
+
+impl HitSink for Shortest {
+    fn push(&mut self, hit: binning::Hit) -> ControlFlow<()> {
+        self.0 = self.0.min(hit.distance2);
+        if hit.distance2 == 0.0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
 }
 
 /// A distance (Å) within which some pair certainly exists, or `None` when no pair exists. Errors when the
