@@ -3,7 +3,9 @@
 //! as throughput ("elements"), so time per atom = time / N; the goal is under 0.3 µs per atom at 100k atoms
 //! on one core, and flat in N.
 //!
-//! Run: `RAYON_NUM_THREADS=1 cargo bench -p gbion-atoms --bench neighbor_list`.
+//! The build runs on one core (it does not use rayon).
+//!
+//! Run: `cargo bench -p gbion-atoms --bench neighbor_list` (append `-- 98415` for one size).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gbion_atoms::{Cell, ListKind, NeighborList, Vec3};

@@ -14,6 +14,10 @@
 //!   moved more than r_skin / 2 since the build;
 //! - [`min_distance`], the shortest interatomic distance (images included) without storing any list.
 //!
+//! Submodules: `grid` (bin counts, stencil reach and steps, own-image shifts, wrapping into the cell) and
+//! `binning` (atoms sorted into bins and the row-by-row traversal that fills the rows; its doc gives the
+//! layout and the f32 screen).
+//!
 //! What it does not do: filter pairs to the cutoff (pairs between r_c and r_c + r_skin are kept, and
 //! consumers compare distances with their own cutoff) or follow a changing cell (any change of the cell
 //! asks for a rebuild).
@@ -56,6 +60,10 @@ pub struct Neighbor {
 
 /// A neighbour list in compressed-row form: the neighbours of atom i are
 /// `neighbors[offsets[i]..offsets[i + 1]]` with image shifts `shifts[offsets[i]..offsets[i + 1]]`.
+///
+/// Within a row the entries are not sorted: they come bin by bin over the stencil around the atom, then
+/// the atom's own images. The set of entries is what the [`ListKind`] defines; the order may change
+/// between versions.
 #[derive(Clone, Debug)]
 pub struct NeighborList {
     kind: ListKind,
