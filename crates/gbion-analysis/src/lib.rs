@@ -2,7 +2,10 @@
 //! (charge) diffusivities, Haven ratio, Nernst–Einstein conductivity, Arrhenius fits, the A-site ordering
 //! parameter, and grain-boundary composition profiles and energies.
 
+pub mod arrhenius;
+pub mod diffusion;
 pub mod error;
+pub mod msd;
 pub mod ordering;
 
 pub use error::{Error, Result};
