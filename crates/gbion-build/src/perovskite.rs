@@ -157,7 +157,7 @@ impl PerovskiteSpec {
         rng: &mut Xoshiro256PlusPlus,
         occupant: &mut [String],
     ) -> Result<()> {
-        if axis > 2 || self.supercell[axis] % 2 != 0 {
+        if axis > 2 || !self.supercell[axis].is_multiple_of(2) {
             return Err(Error::Invalid(format!(
                 "layered ordering along axis {axis} needs an even number of units along it (supercell {:?})",
                 self.supercell
