@@ -1,1 +1,309 @@
-//! The moment tensor potential (Shapeev 2016), evaluated as the MLIP package does (in progress).
+//! The moment tensor potential (MTP; Shapeev 2016) evaluated exactly as MLIP-2/MLIP-3 and motep do:
+//! [`Mtp`] implements [`Potential`] (energy, per-atom energies, forces, stress, and local energy changes
+//! for Monte Carlo), reads and writes MLIP `.mtp` files ([`MtpParameters`]) and maps the file's type
+//! indices to elements ([`Mtp::with_species`]).
+//!
+//! Modules: `file` (the `.mtp` format), `kernel` (the site energy and its gradient, with the equations),
+//! `local` (energy changes touching only the sites within the cutoff of a change).
+//!
+//! Units: Å, eV; forces eV/Å; stress eV/Å³ with ASE's sign (σ = (1/V) Σ sym(r_ij ⊗ ∂E/∂r_ij), negative
+//! under compression), Voigt xx yy zz yz xz xy.
+
+mod file;
+mod kernel;
+mod local;
+
+pub use file::MtpParameters;
+
+use crate::potential::{ListRequest, accumulate_virial, require_list, stress_from_virial};
+use crate::{Change, Error, Output, Potential, Request, Result};
+use gbion_atoms::{Element, ListKind, NeighborList, Structure, Vec3};
+use kernel::{Model, SiteWork};
+use rayon::prelude::*;
+use std::path::Path;
+
+/// Atoms per block of parallel work. Blocks, and the order their partial sums are added in, depend only on
+/// the number of atoms, so results are bit-for-bit the same on any number of threads.
+const BLOCK_ATOMS: usize = 256;
+
+/// A moment tensor potential with its type → element map.
+#[derive(Clone, Debug)]
+pub struct Mtp {
+    parameters: MtpParameters,
+    model: Model,
+    /// Element of each type index; empty until [`Mtp::with_species`].
+    species: Vec<Element>,
+}
+
+impl Mtp {
+    /// A potential from checked parameters (no species map yet).
+    pub fn new(parameters: MtpParameters) -> Result<Mtp> {
+        parameters
+            .check()
+            .map_err(|(field, message)| Error::Invalid(format!("MTP parameter {field}: {message}")))?;
+        let model = Model::new(&parameters);
+        Ok(Mtp {
+            parameters,
+            model,
+            species: Vec::new(),
+        })
+    }
+
+    /// Read an `.mtp` file (no species map yet: `.mtp` files carry no element names).
+    pub fn read(path: &Path) -> Result<Mtp> {
+        Mtp::new(MtpParameters::read(path)?)
+    }
+
+    /// Set the element of each type index, in type order (`[Li, Sr, Ta, Zr, O]`): as many as the file's
+    /// `species_count`, each element once.
+    pub fn with_species(mut self, species: Vec<Element>) -> Result<Mtp> {
+        let expected = self.parameters.species_count;
+        if species.len() != expected {
+            return Err(Error::Invalid(format!(
+                "the MTP has {expected} species (types 0..{expected}) but {} elements were given ({})",
+                species.len(),
+                element_names(&species)
+            )));
+        }
+        if let Some((i, e)) = species.iter().enumerate().find(|(i, e)| species[..*i].contains(e)) {
+            return Err(Error::Invalid(format!(
+                "element {e} is given twice in the MTP species map (type {i})"
+            )));
+        }
+        self.species = species;
+        Ok(self)
+    }
+
+    /// The file contents.
+    pub fn parameters(&self) -> &MtpParameters {
+        &self.parameters
+    }
+
+    /// The cutoff `max_dist` (Å).
+    pub fn cutoff(&self) -> f64 {
+        self.model.max_dist
+    }
+
+    /// The values of the basis functions of one site, M_{alpha_moment_mapping[k]} for
+    /// k < alpha_scalar_moments, before they are weighted by `moment_coeffs` (so the site energy is
+    /// species_coeffs[t] + Σ_k moment_coeffs[k] · value[k]). Needs the radial coefficients and the species
+    /// map, not the energy coefficients; `list` is a full list of at least the cutoff's range.
+    pub fn site_basis(&self, structure: &Structure, list: &NeighborList, atom: usize) -> Result<Vec<f64>> {
+        self.check_ready(false)?;
+        let types = self.types_for(structure)?;
+        require_list(Some(list), self.list_request())?;
+        if atom >= structure.len() {
+            return Err(Error::Invalid(format!(
+                "atom {atom} is out of range ({} atoms)",
+                structure.len()
+            )));
+        }
+        let mut work = SiteWork::default();
+        self.load_site(&mut work, structure, list, &types, atom)?;
+        work.moments(&self.model, types[atom]);
+        Ok(self.model.mapping.iter().map(|&m| work.moments[m]).collect())
+    }
+
+    fn list_request(&self) -> ListRequest {
+        ListRequest {
+            cutoff: self.model.max_dist,
+            kind: ListKind::Full,
+        }
+    }
+
+    /// Whether the potential can evaluate: radial coefficients, energy coefficients when `energy`, and a
+    /// species map.
+    fn check_ready(&self, energy: bool) -> Result<()> {
+        if !self.model.has_radial_coeffs() || (energy && !self.model.has_energy_coeffs()) {
+            let missing = if energy {
+                "radial_coeffs, species_coeffs or moment_coeffs"
+            } else {
+                "radial_coeffs"
+            };
+            return Err(Error::Invalid(format!(
+                "the MTP has no {missing} (an untrained template)"
+            )));
+        }
+        if self.species.is_empty() {
+            return Err(Error::Invalid(
+                "the MTP has no species map: name the element of each type (e.g. --species Li,Sr,Ta,Zr,O)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The type index of every atom; an error for elements outside the species map.
+    fn types_for(&self, structure: &Structure) -> Result<Vec<usize>> {
+        structure
+            .elements
+            .iter()
+            .enumerate()
+            .map(|(i, e)| self.type_of(*e, i))
+            .collect()
+    }
+
+    fn type_of(&self, element: Element, atom: usize) -> Result<usize> {
+        self.species.iter().position(|s| *s == element).ok_or_else(|| {
+            Error::Invalid(format!(
+                "atom {atom} is {element}, which the MTP does not know (its species: {})",
+                element_names(&self.species)
+            ))
+        })
+    }
+
+    /// Load the neighbours of `atom` from the list into `work`.
+    fn load_site(
+        &self,
+        work: &mut SiteWork,
+        structure: &Structure,
+        list: &NeighborList,
+        types: &[usize],
+        atom: usize,
+    ) -> Result<()> {
+        let neighbours = list
+            .neighbors_of(atom, &structure.positions)
+            .map(|n| (n.index, n.vector, types[n.index]));
+        work.load(&self.model, neighbours).map_err(|j| coincident(atom, j))
+    }
+
+    /// Energy, per-atom energies, forces and virial sum of the atoms in `range`; forces are scattered into
+    /// an array over all atoms.
+    fn compute_block(
+        &self,
+        structure: &Structure,
+        list: &NeighborList,
+        types: &[usize],
+        range: std::ops::Range<usize>,
+        request: Request,
+    ) -> Result<BlockSums> {
+        let need_gradient = request.forces || request.stress;
+        let mut sums = BlockSums {
+            energies: Vec::with_capacity(range.len()),
+            forces: if request.forces {
+                vec![[0.0; 3]; structure.len()]
+            } else {
+                Vec::new()
+            },
+            virial: [0.0; 6],
+        };
+        let mut work = SiteWork::default();
+        for atom in range {
+            self.load_site(&mut work, structure, list, types, atom)?;
+            work.moments(&self.model, types[atom]);
+            sums.energies.push(work.energy(&self.model, types[atom]));
+            if !need_gradient {
+                continue;
+            }
+            work.gradient(&self.model);
+            for ((&j, &g), &r) in work.index.iter().zip(&work.gradient).zip(&work.vector) {
+                if request.forces {
+                    // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
+                    for (d, &g_d) in g.iter().enumerate() {
+                        sums.forces[atom][d] += g_d;
+                        sums.forces[j][d] -= g_d;
+                    }
+                }
+                accumulate_virial(&mut sums.virial, r, g);
+            }
+        }
+        Ok(sums)
+    }
+}
+
+/// What one block of atoms contributes.
+struct BlockSums {
+    energies: Vec<f64>,
+    forces: Vec<Vec3>,
+    virial: [f64; 6],
+}
+
+fn coincident(atom: usize, other: usize) -> Error {
+    Error::Invalid(format!(
+        "atoms {atom} and {other} sit at the same position (distance 0)"
+    ))
+}
+
+fn element_names(elements: &[Element]) -> String {
+    let names: Vec<&str> = elements.iter().map(|e| e.symbol()).collect();
+    names.join(", ")
+}
+
+impl Potential for Mtp {
+    fn describe(&self) -> String {
+        let p = &self.parameters;
+        format!(
+            "MTP ({} basis functions, {} moments), {} species{}, cutoff {} Å",
+            p.alpha_moment_mapping.len(),
+            p.alpha_moments_count,
+            p.species_count,
+            if self.species.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", element_names(&self.species))
+            },
+            p.max_dist
+        )
+    }
+
+    fn species(&self) -> Option<&[Element]> {
+        Some(&self.species)
+    }
+
+    fn neighbor_list(&self) -> Option<ListRequest> {
+        Some(self.list_request())
+    }
+
+    fn energy_change(&self, structure: &Structure, list: &NeighborList, change: &Change) -> Option<Result<f64>> {
+        Some(self.local_energy_change(structure, list, change))
+    }
+
+    fn compute(&self, structure: &Structure, list: Option<&NeighborList>, request: Request) -> Result<Output> {
+        self.check_ready(true)?;
+        let types = self.types_for(structure)?;
+        let list = require_list(list, self.list_request())?;
+        if list.len() != structure.len() {
+            return Err(Error::Invalid(format!(
+                "the neighbour list has {} atoms, the structure {}",
+                list.len(),
+                structure.len()
+            )));
+        }
+        let n = structure.len();
+        let blocks: Vec<_> = (0..n.div_ceil(BLOCK_ATOMS))
+            .map(|b| b * BLOCK_ATOMS..((b + 1) * BLOCK_ATOMS).min(n))
+            .collect();
+        let sums = blocks
+            .into_par_iter()
+            .map(|range| self.compute_block(structure, list, &types, range, request))
+            .collect::<Result<Vec<_>>>()?;
+        let energies: Vec<f64> = sums.iter().flat_map(|s| s.energies.iter().copied()).collect();
+        let mut output = Output {
+            energy: energies.iter().sum(),
+            ..Output::default()
+        };
+        if request.forces {
+            let mut forces = vec![[0.0; 3]; n];
+            for block in &sums {
+                for (f, g) in forces.iter_mut().zip(&block.forces) {
+                    for d in 0..3 {
+                        f[d] += g[d];
+                    }
+                }
+            }
+            output.forces = Some(forces);
+        }
+        if request.stress {
+            let mut virial = [0.0; 6];
+            for block in &sums {
+                for (v, b) in virial.iter_mut().zip(&block.virial) {
+                    *v += b;
+                }
+            }
+            output.stress = Some(stress_from_virial(structure, virial)?);
+        }
+        if request.energies {
+            output.energies = Some(energies);
+        }
+        Ok(output)
+    }
+}
