@@ -160,11 +160,32 @@ impl Binning {
                 });
             }
             offsets.push(rows.len);
+            if i == 0 {
+                rows.reserve(expected_entries(rows.len, self.len(), kind));
+            }
         }
         rows.neighbors.truncate(rows.len);
         rows.shifts.truncate(rows.len);
     }
 }
+
+/// Room for the whole list, guessed from the first row (which, in a half list, holds all of atom 0's
+/// neighbours, so rows hold half as many on average) plus a quarter, at most [`MAX_GUESSED_ROW`] per atom: one
+/// allocation of about the right size instead of repeated doubling (which in a fresh list costs page
+/// faults). Only a guess; the rows grow further when needed.
+fn expected_entries(first_row: usize, n_atoms: usize, kind: ListKind) -> usize {
+    let per_atom = match kind {
+        ListKind::Half => first_row.div_ceil(2),
+        ListKind::Full => first_row,
+    };
+    // A quarter more, for atoms with more neighbours than atom 0.
+    (per_atom + per_atom / 4 + 1)
+        .min(MAX_GUESSED_ROW)
+        .saturating_mul(n_atoms)
+}
+
+/// Largest number of entries per atom reserved from the guess of [`expected_entries`].
+const MAX_GUESSED_ROW: usize = 64;
 
 /// Where [`RowScanner::row`] puts the neighbours it finds.
 pub(super) trait HitSink {
