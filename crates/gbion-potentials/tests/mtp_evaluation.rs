@@ -6,7 +6,9 @@
 use gbion_atoms::io::{Format, ReadOptions, read_file};
 use gbion_atoms::{Cell, Element, ListKind, NeighborList, Structure, Vec3};
 use gbion_potentials::mtp::Mtp;
-use gbion_potentials::{Output, Potential, Request, evaluate};
+use gbion_potentials::{Change, Output, Potential, Request, evaluate};
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -487,4 +489,87 @@ fn supercell(structure: &Structure, reps: [usize; 3]) -> Structure {
     }
     let cell = [0, 1, 2].map(|r| m[r].map(|x| x * reps[r] as f64));
     Structure::new(Cell::periodic(cell).unwrap(), elements, positions).unwrap()
+}
+
+/// The structure after `change`.
+fn apply(structure: &Structure, change: &Change) -> Structure {
+    let mut after = structure.clone();
+    match *change {
+        Change::SetElement { atom, element } => after.elements[atom] = element,
+        Change::Swap { a, b } => after.elements.swap(a, b),
+        Change::Move { atom, position } => after.positions[atom] = position,
+    }
+    after
+}
+
+/// `energy_change` against E(after) − E(before) from two full evaluations.
+fn check_energy_change(mtp: &Mtp, structure: &Structure, list: &NeighborList, change: &Change) {
+    let local = mtp.energy_change(structure, list, change).unwrap().unwrap();
+    let before = energy(mtp, structure);
+    let full = energy(mtp, &apply(structure, change)) - before;
+    assert!(
+        (local - full).abs() < 1e-10 * before.abs().max(1.0),
+        "{change:?}: local {local} vs full {full}"
+    );
+}
+
+#[test]
+fn local_energy_changes_equal_two_full_evaluations() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
+    for config in ["perovskite_2x2x2", "skewed_triclinic", "small_cell_3at"] {
+        let mtp = potential("l16_5sp");
+        let structure = case("l16_5sp", config);
+        // A skin: the list holds pairs beyond the cutoff, which must be ignored.
+        let list = NeighborList::build(&structure, mtp.cutoff(), 0.5, ListKind::Full).unwrap();
+        let species = mtp.species().unwrap().to_vec();
+        let n = structure.len();
+        let matrix = *structure.cell.matrix();
+        for _ in 0..4 {
+            let atom = rng.random_range(0..n);
+            let element = species[rng.random_range(0..species.len())];
+            check_energy_change(&mtp, &structure, &list, &Change::SetElement { atom, element });
+            let (a, b) = (rng.random_range(0..n), rng.random_range(0..n));
+            check_energy_change(&mtp, &structure, &list, &Change::Swap { a, b });
+            // A short hop, and a jump to anywhere in (or beyond) the cell.
+            let p = structure.positions[atom];
+            let hop = [0, 1, 2].map(|d| p[d] + rng.random_range(-0.4..0.4));
+            check_energy_change(&mtp, &structure, &list, &Change::Move { atom, position: hop });
+            let f: Vec3 = [0, 1, 2].map(|_| rng.random_range(-0.5..1.5));
+            let far = [0, 1, 2].map(|d| (0..3).map(|k| f[k] * matrix[k][d]).sum());
+            check_energy_change(&mtp, &structure, &list, &Change::Move { atom, position: far });
+        }
+    }
+}
+
+#[test]
+fn local_energy_change_errors_are_clear() {
+    let mtp = potential("l08_2sp");
+    let structure = case("l08_2sp", "skewed_triclinic");
+    let list = NeighborList::build(&structure, mtp.cutoff(), 0.0, ListKind::Full).unwrap();
+    let error = |change: Change| {
+        mtp.energy_change(&structure, &list, &change)
+            .unwrap()
+            .unwrap_err()
+            .to_string()
+    };
+    let li = Element::from_symbol("Li").unwrap();
+    assert_eq!(
+        error(Change::SetElement { atom: 3, element: li }),
+        "atom 3 is Li, which the MTP does not know (its species: Zr, O)"
+    );
+    assert_eq!(
+        error(Change::Swap { a: 0, b: 16 }),
+        "atom 16 is out of range (16 atoms)"
+    );
+    let onto = structure.positions[1];
+    assert_eq!(
+        error(Change::Move {
+            atom: 0,
+            position: onto
+        }),
+        "atoms 0 and 1 sit at the same position (distance 0)"
+    );
+    let half = NeighborList::build(&structure, mtp.cutoff(), 0.0, ListKind::Half).unwrap();
+    let change = Change::Swap { a: 0, b: 1 };
+    assert!(mtp.energy_change(&structure, &half, &change).unwrap().is_err());
 }
