@@ -5,7 +5,9 @@
 pub mod arrhenius;
 pub mod diffusion;
 pub mod error;
+pub mod gb;
 pub mod msd;
 pub mod ordering;
+pub mod trajectory_ordering;
 
 pub use error::{Error, Result};
