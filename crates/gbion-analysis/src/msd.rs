@@ -143,16 +143,18 @@ impl Trajectory {
             });
         }
         let images = image_flags(frame, index)?;
-        for (k, &atom) in self.atoms.iter().enumerate() {
+        for (&atom, &expected) in self.atoms.iter().zip(&self.symbols) {
             let found = frame.elements[atom].symbol();
-            if found != self.symbols[k] {
+            if found != expected {
                 return Err(MsdError::SpeciesChanged {
                     frame: index,
                     atom,
-                    expected: self.symbols[k],
+                    expected,
                     found,
                 });
             }
+        }
+        for (k, &atom) in self.atoms.iter().enumerate() {
             let read = frame.positions[atom];
             let unwrapped = match (images, index) {
                 (Some(flags), _) => {
