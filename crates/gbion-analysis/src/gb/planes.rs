@@ -27,7 +27,8 @@
 //! and bulk atoms in every slab (a flat profile); the normal sees peaks: the normal is the axis with the
 //! largest contrast max c(z) − median c(z). The GB planes are the highest peak and the highest point at
 //! least a quarter of the cell height away from it, each refined by a parabola through the grid points
-//! around it.
+//! around it. The planes found this way are accurate to about half an interplanar spacing: the peak lies
+//! between the two atomic layers that meet at the GB but leans towards the more distorted one.
 
 use crate::{Error, Result};
 use gbion_atoms::structure::tags;
