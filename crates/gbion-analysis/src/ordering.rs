@@ -151,7 +151,7 @@ fn ordering_along(
 ) -> Result<AsiteOrdering> {
     let axis_name = ["a", "b", "c"][axis];
     let n_layers = (structure.cell.heights()[axis] / a_pc).round() as usize;
-    if n_layers < 2 || n_layers % 2 != 0 {
+    if n_layers < 2 || !n_layers.is_multiple_of(2) {
         return Err(Error::Invalid(format!(
             "{n_layers} A layers along {axis_name}: alternating layers need an even number"
         )));

@@ -78,7 +78,11 @@ fn bicrystal(species: impl Fn(usize, usize) -> &'static str, tagged: bool) -> St
 
 /// 25 % Li in the layers next to the GBs, 10 % Li elsewhere, the rest Sr.
 fn enriched(from_gb: usize, index: usize) -> &'static str {
-    let li = if from_gb == 0 { index % 4 == 0 } else { index % 10 == 0 };
+    let li = if from_gb == 0 {
+        index.is_multiple_of(4)
+    } else {
+        index.is_multiple_of(10)
+    };
     if li { "Li" } else { "Sr" }
 }
 
@@ -200,7 +204,11 @@ fn gb_and_bulk_composition_of_known_layers() {
 fn trajectory_profile_and_statistics_over_frames() {
     // Frame 1 has 50 % Li next to the GBs: GB Li is 25 % and 50 %, mean 37.5, sample std 25/√2.
     let richer = |from_gb: usize, index: usize| {
-        let li = if from_gb == 0 { index % 2 == 0 } else { index % 10 == 0 };
+        let li = if from_gb == 0 {
+            index.is_multiple_of(2)
+        } else {
+            index.is_multiple_of(10)
+        };
         if li { "Li" } else { "Sr" }
     };
     let frames = vec![

@@ -196,7 +196,7 @@ fn split_along(structure: &Structure, weights: &[i64], axis: usize) -> (i64, GbP
     // Plane between sorted atoms i and i + 1 (circular): midway, across the period at the wrap.
     let between = |i: usize| {
         let (lo, hi) = (z[order[i % n]], z[order[(i + 1) % n]]);
-        let hi = if (i + 1) % n == 0 { hi + height } else { hi };
+        let hi = if (i + 1).is_multiple_of(n) { hi + height } else { hi };
         (0.5 * (lo + hi)).rem_euclid(height)
     };
     let mut positions = vec![between(start + n - 1), between(end)];
