@@ -187,9 +187,15 @@ pub struct FftAnalysis {
     pub height: usize,
 }
 
+/// The weakest power, relative to the strongest lattice spot g₁, that the half-order test can call a spot
+/// (60 dB below the fundamental; real superlattice spots of A-site ordering are within ~30 dB of it).
+pub const DYNAMIC_RANGE_FLOOR: f64 = 1e-6;
+
 /// FFT of `region` of `image` (mean removed, Hann window), the two strongest non-collinear spots g₁, g₂
 /// beyond `min_radius` frequency indices from DC, and the test of the half-order positions g₁/2, g₂/2,
-/// (g₁ ± g₂)/2: a spot is present when its power exceeds `threshold` times the local median.
+/// (g₁ ± g₂)/2: a spot is present when its power exceeds `threshold` times the local background, the
+/// median of the power around it but at least [`DYNAMIC_RANGE_FLOOR`] times the power of g₁ (so the
+/// window's leakage in a noise-free image, far below any real spot, is not taken for one).
 pub fn fft_superlattice(image: &Image, region: Region, min_radius: f64, threshold: f64) -> Result<FftAnalysis> {
     let Region { x0, y0, x1, y1 } = region;
     if !(x0 < x1 && y0 < y1 && x1 <= image.nx() && y1 <= image.ny() && x1 - x0 >= 16 && y1 - y0 >= 16) {
@@ -256,7 +262,7 @@ pub fn fft_superlattice(image: &Image, region: Region, min_radius: f64, threshol
                     }
                 }
             }
-            let local_background = median(&ring);
+            let local_background = median(&ring).max(DYNAMIC_RANGE_FLOOR * g1.power);
             let ratio = best.power / local_background.max(f64::MIN_POSITIVE);
             let (f0, f1) = freq(fx.round() as i64, fy.round() as i64);
             SuperlatticeTest {

@@ -96,7 +96,8 @@ fn mean_with_error(profile: &LineProfile, indices: &[usize]) -> (f64, f64) {
 
 /// The index of the deepest dip of the profiles taken together: each profile is divided by its median, the
 /// mean of these relative profiles is smoothed by a moving average over `smooth` positions (odd), and its
-/// minimum is returned. The GB is where the signals drop (paper 000, Figs. 1 and 3).
+/// minimum is returned — the middle of the minimum when a flat-bottomed dip has several positions equal to
+/// it within 1e-9 relative. The GB is where the signals drop (paper 000, Figs. 1 and 3).
 pub fn dip_index(profiles: &[&[f64]], smooth: usize) -> Result<usize> {
     let n = profiles.first().map_or(0, |p| p.len());
     if n == 0 || profiles.iter().any(|p| p.len() != n) {
@@ -115,12 +116,15 @@ pub fn dip_index(profiles: &[&[f64]], smooth: usize) -> Result<usize> {
         }
     }
     let smoothed = moving_average(&relative, smooth.max(1));
-    let (index, _) = smoothed
+    let lowest = smoothed
         .iter()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .min_by(|a, b| a.1.total_cmp(b.1))
+        .copied()
+        .filter(|v| v.is_finite())
+        .min_by(f64::total_cmp)
         .ok_or_else(|| Error::Invalid("GB search: the profiles hold no finite values".into()))?;
+    let tolerance = 1e-9 * lowest.abs().max(f64::MIN_POSITIVE);
+    let at_minimum: Vec<usize> = (0..n).filter(|&i| (smoothed[i] - lowest).abs() <= tolerance).collect();
+    let index = at_minimum[at_minimum.len() / 2];
     Ok(index)
 }
 
