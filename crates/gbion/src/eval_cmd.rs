@@ -7,9 +7,10 @@
 //! periodic in three directions).
 
 use crate::output::emit;
+use crate::structure_cmd::{open_frames, parse_elements};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use gbion_atoms::io::{self, Format, ReadOptions, WriteOptions};
+use gbion_atoms::io::{self, Format, WriteOptions};
 use gbion_atoms::{Element, Property, Structure};
 use gbion_potentials::external::ExternalCommand;
 use gbion_potentials::mtp::Mtp;
@@ -65,15 +66,9 @@ struct FrameReport {
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    let species = parse_elements(args.species.as_deref()).context("--species")?;
+    let species = parse_elements(args.species.as_deref(), "--species")?;
     let potential = load_potential(&args.potential, species, args.timeout_s)?;
-    let read_options = ReadOptions {
-        type_map: parse_elements(args.type_map.as_deref()).context("--type-map")?,
-        ..Default::default()
-    };
-    let format = args.format.as_deref().map(Format::from_name).transpose()?;
-    let frames = io::read_file(&args.structure, format, &read_options)
-        .with_context(|| format!("cannot read {}", args.structure.display()))?;
+    let frames = open_frames(&args.structure, args.format.as_deref(), args.type_map.as_deref())?;
     let mut reports = Vec::new();
     let mut evaluated = Vec::new();
     for (k, frame) in frames.enumerate() {
@@ -97,17 +92,6 @@ pub fn run(args: EvalArgs) -> Result<()> {
         write_frames(path, evaluated)?;
     }
     emit(args.json, &reports, || human_summary(potential.as_ref(), &reports))
-}
-
-/// Element symbols → elements.
-fn parse_elements(symbols: Option<&[String]>) -> Result<Option<Vec<Element>>> {
-    symbols
-        .map(|list| {
-            list.iter()
-                .map(|s| Element::from_symbol(s.trim()).map_err(anyhow::Error::from))
-                .collect()
-        })
-        .transpose()
 }
 
 /// The potential named by `spec` (see [`EvalArgs::potential`]).

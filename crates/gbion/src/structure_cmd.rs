@@ -155,15 +155,24 @@ fn parse_format(name: Option<&str>) -> Result<Option<Format>> {
     name.map(Format::from_name).transpose().map_err(Into::into)
 }
 
-/// Parse `--type-map Li,Sr,O`.
-fn parse_type_map(symbols: Option<&[String]>) -> Result<Option<Vec<Element>>> {
+/// Parse a list of element symbols given with the option `flag` (`--type-map Li,Sr,O`, `--species ...`).
+pub(crate) fn parse_elements(symbols: Option<&[String]>, flag: &str) -> Result<Option<Vec<Element>>> {
     symbols
         .map(|list| {
             list.iter()
-                .map(|s| Element::from_symbol(s).with_context(|| "in --type-map"))
+                .map(|s| Element::from_symbol(s.trim()).with_context(|| format!("in {flag}")))
                 .collect()
         })
         .transpose()
+}
+
+/// Stream the frames of a structure file, with `--format` and `--type-map` as given on the command line.
+pub(crate) fn open_frames(path: &Path, format: Option<&str>, type_map: Option<&[String]>) -> Result<io::Frames> {
+    let options = ReadOptions {
+        type_map: parse_elements(type_map, "--type-map")?,
+        ..Default::default()
+    };
+    io::read_file(path, parse_format(format)?, &options).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Read the first frame of `path` and count the frames, streaming (constant memory).
@@ -183,7 +192,7 @@ fn first_frame_and_count(path: &Path, format: Option<Format>, options: &ReadOpti
 
 pub fn info(args: InfoArgs) -> Result<()> {
     let options = ReadOptions {
-        type_map: parse_type_map(args.type_map.as_deref())?,
+        type_map: parse_elements(args.type_map.as_deref(), "--type-map")?,
         ..Default::default()
     };
     let format = parse_format(args.format.as_deref())?;
@@ -193,7 +202,7 @@ pub fn info(args: InfoArgs) -> Result<()> {
 }
 
 pub fn convert(args: ConvertArgs) -> Result<()> {
-    let type_map = parse_type_map(args.type_map.as_deref())?;
+    let type_map = parse_elements(args.type_map.as_deref(), "--type-map")?;
     let read_options = ReadOptions {
         type_map: type_map.clone(),
         ..Default::default()

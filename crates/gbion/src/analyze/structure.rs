@@ -5,12 +5,13 @@
 
 use crate::output::{emit, write_atomic};
 use crate::plot::{Series, line_plot};
+use crate::structure_cmd::open_frames;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use gbion_analysis::gb::energy::{BulkReference, GbEnergy, gb_energy};
 use gbion_analysis::gb::{GbAnalysis, GbOptions, GbWidth, analyze};
 use gbion_analysis::trajectory_ordering::{MeanStd, OrderingSeries, ordering_series};
-use gbion_atoms::io::{self, Format, Frames, ReadOptions};
+use gbion_atoms::io::Frames;
 use gbion_atoms::{Element, Structure};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -57,22 +58,6 @@ impl TrajectoryInput {
     fn frames(&self) -> Result<Frames> {
         open_frames(&self.file, self.format.as_deref(), self.type_map.as_deref())
     }
-}
-
-fn open_frames(path: &Path, format: Option<&str>, type_map: Option<&[String]>) -> Result<Frames> {
-    let format = format.map(Format::from_name).transpose()?;
-    let type_map = type_map
-        .map(|list| {
-            list.iter()
-                .map(|s| Element::from_symbol(s).context("in --type-map"))
-                .collect()
-        })
-        .transpose()?;
-    let options = ReadOptions {
-        type_map,
-        ..Default::default()
-    };
-    Ok(io::read_file(path, format, &options)?)
 }
 
 #[derive(Args)]
