@@ -5,15 +5,18 @@
 //! Cartesian components. The MSD points at different lags are strongly correlated (they share the same
 //! displacements), so the slope comes from generalised least squares with the covariance model of kinisi
 //! (McCluskey et al., "Accurate estimation of diffusion coefficients and their uncertainties from computer
-//! simulation", J. Chem. Theory Comput. 21, 2025; kinisi 2.x `Diffusion.compute_covariance_matrix`):
-//! var MSD(t_i) = v_i = Var[s(t_i)] / n_i with s the squared displacement of one particle over one origin,
-//! Var[s] its sample variance over all particles and origins, and n_i = P·L/i the number of
-//! non-overlapping observations (P particles, L = T−1 the trajectory length in frames, i the lag in
-//! frames); cov(i, j) = v_i · n_i/n_j for i ≤ j. kinisi samples the resulting Gaussian likelihood by MCMC;
-//! with a flat prior its posterior mean and standard deviation are the GLS estimate
-//! β = (XᵀΣ⁻¹X)⁻¹XᵀΣ⁻¹y and the square root of the diagonal of (XᵀΣ⁻¹X)⁻¹, which is what is returned.
-//! At most [`FitOptions::max_points`] lags, evenly spaced in the window, enter the fit; Var[s] at a lag uses
-//! at most [`FitOptions::max_variance_samples`] (particle, origin) pairs, origins evenly strided.
+//! simulation", J. Chem. Theory Comput. 21, 2025, and kinisi's analytic approximation of it):
+//! var MSD(t_i) = v_i = Var[s(t_i)] / n_i with s the squared displacement of one particle over one origin and
+//! n_i = P·L/i the number of non-overlapping observations (P particles, L = T−1 the trajectory length in
+//! frames, i the lag in frames); cov(i, j) = v_i · n_i/n_j for i ≤ j. Var[s] is that of Gaussian
+//! displacements of a random walk, Var[s(t)] = 2 m(t)²/d with m(t) = a·t and a the ordinary least-squares
+//! slope of the MSD over the window (a model, not the noisy observed MSD: variances sampled from the data
+//! at every lag make Σ indefinite and the GLS slope meaningless). Then Σ_ij = c·t_i²·t_j (t_i ≤ t_j,
+//! c = 2a²/(d·P·L·Δt)), for which MSD(t)/t has independent increments of variance c·(t_k − t_{k−1}): the
+//! data are whitened exactly by those increments, with no ill-conditioned matrix to factorise. kinisi
+//! samples the resulting Gaussian likelihood by MCMC; with a flat prior its posterior mean and standard
+//! deviation are the GLS estimate β = (XᵀΣ⁻¹X)⁻¹XᵀΣ⁻¹y and the square root of the diagonal of (XᵀΣ⁻¹X)⁻¹,
+//! which is what is returned. At most [`FitOptions::max_points`] lags, evenly spaced in the window, enter.
 //!
 //! **Window** (automatic unless given): it ends at L/2 (beyond it fewer than two independent
 //! observations per particle remain) and starts at the smallest lag s of 1, 2, 4, … (s ≤ end/2) from
@@ -28,8 +31,7 @@
 //! n = N/V (V the mean cell volume), in S/cm. Units: positions Å, times fs, D in cm²/s (1 Å²/fs =
 //! 0.1 cm²/s).
 
-use crate::msd::{Components, Msd, MsdError, Trajectory, msd_fft, squared_displacement};
-use faer::{Mat, Side};
+use crate::msd::{Components, Msd, MsdError, Trajectory, msd_fft};
 use gbion_transport::models::{BOLTZMANN_J_K, ELEMENTARY_CHARGE_C};
 
 /// 1 Å²/fs in cm²/s.
@@ -69,8 +71,6 @@ pub struct FitOptions {
     pub window: Option<(usize, usize)>,
     /// Most lags entering the GLS fit (evenly spaced in the window).
     pub max_points: usize,
-    /// Most (particle, origin) samples for the variance of the squared displacement at one lag.
-    pub max_variance_samples: usize,
 }
 
 impl Default for FitOptions {
@@ -78,7 +78,6 @@ impl Default for FitOptions {
         FitOptions {
             window: None,
             max_points: 200,
-            max_variance_samples: 200_000,
         }
     }
 }
@@ -118,14 +117,6 @@ pub struct Diffusivity {
     pub fit: DiffusionFit,
 }
 
-/// The particles whose squared displacements make an MSD, for the variance estimate.
-struct Source<'a> {
-    trajectory: &'a Trajectory,
-    subset: &'a [usize],
-    /// Squared displacements are multiplied by this (1/N for the charge MSD).
-    scale: f64,
-}
-
 /// Tracer diffusivity D* of `subset` (indices among the trajectory's atoms) along `components`,
 /// frames `dt_fs` apart.
 pub fn tracer_diffusivity(
@@ -136,12 +127,7 @@ pub fn tracer_diffusivity(
     options: &FitOptions,
 ) -> Result<Diffusivity, DiffusionError> {
     let msd = msd_fft(trajectory, subset, components)?;
-    let source = Source {
-        trajectory,
-        subset,
-        scale: 1.0,
-    };
-    let fit = fit_msd(&msd, &source, dt_fs, options)?;
+    let fit = fit_msd(&msd, dt_fs, options)?;
     Ok(Diffusivity { msd, fit })
 }
 
@@ -157,17 +143,12 @@ pub fn charge_diffusivity(
     let n = subset.len() as f64;
     let mut msd = msd_fft(&summed, &[0], components)?;
     msd.values.iter_mut().for_each(|v| *v /= n);
-    let source = Source {
-        trajectory: &summed,
-        subset: &[0],
-        scale: 1.0 / n,
-    };
-    let fit = fit_msd(&msd, &source, dt_fs, options)?;
+    let fit = fit_msd(&msd, dt_fs, options)?;
     Ok(Diffusivity { msd, fit })
 }
 
 /// Fit D to `msd` over the window (given or automatic) by GLS.
-fn fit_msd(msd: &Msd, source: &Source, dt_fs: f64, options: &FitOptions) -> Result<DiffusionFit, DiffusionError> {
+fn fit_msd(msd: &Msd, dt_fs: f64, options: &FitOptions) -> Result<DiffusionFit, DiffusionError> {
     if !(dt_fs.is_finite() && dt_fs > 0.0) {
         return Err(DiffusionError::BadTimeStep(dt_fs));
     }
@@ -181,23 +162,9 @@ fn fit_msd(msd: &Msd, source: &Source, dt_fs: f64, options: &FitOptions) -> Resu
         None => automatic_window(msd),
     };
     let lags = window_lags(start, end, options.max_points.max(2));
-    let length = (frames - 1) as f64;
-    let observations: Vec<f64> = lags
-        .iter()
-        .map(|&lag| msd.n_particles as f64 * length / lag as f64)
-        .collect();
-    let variances: Vec<f64> = lags
-        .iter()
-        .zip(&observations)
-        .map(|(&lag, n)| squared_displacement_variance(source, lag, msd.components, options.max_variance_samples) / n)
-        .collect();
-    let covariance = Mat::<f64>::from_fn(lags.len(), lags.len(), |i, j| {
-        let (lo, hi) = if i <= j { (i, j) } else { (j, i) };
-        variances[lo] * observations[lo] / observations[hi]
-    });
     let times: Vec<f64> = lags.iter().map(|&l| l as f64 * dt_fs).collect();
     let values: Vec<f64> = lags.iter().map(|&l| msd.values[l]).collect();
-    let line = generalised_least_squares(&times, &values, &covariance)?;
+    let line = random_walk_gls(msd, &times, &values, dt_fs)?;
     let two_d = 2.0 * msd.components.count() as f64;
     Ok(DiffusionFit {
         d_cm2_s: line.slope / two_d * A2_PER_FS_IN_CM2_PER_S,
@@ -249,41 +216,39 @@ fn automatic_window(msd: &Msd) -> (usize, usize) {
     (start.min(end - 1), end)
 }
 
-/// Variance of the MSD of `subset` at `lag` frames, Var[|Δr|²]/n with n = P·L/lag non-overlapping
-/// observations (module docs); Var[|Δr|²] from at most `max_samples` (particle, origin) pairs.
-pub fn msd_variance(
-    trajectory: &Trajectory,
-    subset: &[usize],
-    components: Components,
-    lag: usize,
-    max_samples: usize,
-) -> f64 {
-    let source = Source {
-        trajectory,
-        subset,
-        scale: 1.0,
-    };
-    let observations = subset.len() as f64 * (trajectory.n_frames() - 1) as f64 / lag as f64;
-    squared_displacement_variance(&source, lag, components, max_samples) / observations
+/// GLS line through the MSD points (`times` fs, `values` Å²) with the random-walk covariance
+/// Σ_ij = c·t_i²·t_j of the module docs, whitened by the increments of MSD(t)/t.
+fn random_walk_gls(msd: &Msd, times: &[f64], values: &[f64], dt_fs: f64) -> Result<GlsLine, DiffusionError> {
+    let (_, slope) = ordinary_least_squares(times, values);
+    let d = msd.components.count() as f64;
+    let length = (msd.values.len() - 1) as f64;
+    let c = 2.0 * slope * slope / (d * msd.n_particles as f64 * length * dt_fs);
+    if !(c.is_finite() && c > 0.0) {
+        return Err(DiffusionError::SingularCovariance);
+    }
+    // Rows of [1, t, y] divided by t: [1/t, 1, y/t]; then successive differences over their standard deviations.
+    let scaled: Vec<[f64; 3]> = times.iter().zip(values).map(|(t, y)| [1.0 / t, 1.0, y / t]).collect();
+    let whitened: Vec<[f64; 3]> = (0..times.len())
+        .map(|k| {
+            let (previous, dt) = match k {
+                0 => ([0.0; 3], times[0]),
+                _ => (scaled[k - 1], times[k] - times[k - 1]),
+            };
+            let sd = (c * dt).sqrt();
+            std::array::from_fn(|col| (scaled[k][col] - previous[col]) / sd)
+        })
+        .collect();
+    least_squares_line(&whitened)
 }
 
-/// Sample variance of scale·|Δr|² at `lag` over particles and (strided) origins.
-fn squared_displacement_variance(source: &Source, lag: usize, components: Components, max_samples: usize) -> f64 {
-    let origins = source.trajectory.n_frames() - lag;
-    let total = origins * source.subset.len();
-    let stride = total.div_ceil(max_samples.max(2)).max(1);
-    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
-    for &atom in source.subset {
-        for origin in (0..origins).step_by(stride) {
-            // Welford's running mean and sum of squared deviations.
-            let s = source.scale * squared_displacement(source.trajectory, atom, origin, lag, components);
-            n += 1.0;
-            let delta = s - mean;
-            mean += delta / n;
-            m2 += delta * (s - mean);
-        }
-    }
-    if n > 1.0 { m2 / (n - 1.0) } else { 0.0 }
+/// Ordinary least-squares (intercept, slope) of y on x.
+fn ordinary_least_squares(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = x.iter().map(|x| (x - mx).powi(2)).sum();
+    let slope = sxy / sxx;
+    (my - slope * mx, slope)
 }
 
 /// A GLS straight line y = intercept + slope·x.
@@ -294,46 +259,42 @@ struct GlsLine {
     chi2: f64,
 }
 
-/// Generalised least squares with covariance Σ = LLᵀ: whiten X = [1 x] and y by L⁻¹, then ordinary
-/// least squares; the parameter covariance is (X̃ᵀX̃)⁻¹.
-fn generalised_least_squares(x: &[f64], y: &[f64], covariance: &Mat<f64>) -> Result<GlsLine, DiffusionError> {
-    let llt = covariance
-        .llt(Side::Lower)
-        .map_err(|_| DiffusionError::SingularCovariance)?;
-    let mut columns = Mat::<f64>::from_fn(x.len(), 3, |i, j| [1.0, x[i], y[i]][j]);
-    llt.L().solve_lower_triangular_in_place(columns.as_mut());
-    let dot = |a: usize, b: usize| (0..x.len()).map(|i| columns[(i, a)] * columns[(i, b)]).sum::<f64>();
-    let (s00, s01, s11, s0y, s1y) = (dot(0, 0), dot(0, 1), dot(1, 1), dot(0, 2), dot(1, 2));
-    let det = s00 * s11 - s01 * s01;
-    if !(det.is_finite() && det > 0.0) {
+/// Least squares y = intercept·u + slope·v over rows [u, v, y] with unit-variance independent errors, by
+/// modified Gram–Schmidt (stable where the normal equations cancel); parameter covariance (RᵀR)⁻¹.
+fn least_squares_line(rows: &[[f64; 3]]) -> Result<GlsLine, DiffusionError> {
+    let column = |k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let (u, v, y) = (column(0), column(1), column(2));
+    let r00 = dot(&u, &u).sqrt();
+    let q0: Vec<f64> = u.iter().map(|x| x / r00).collect();
+    let r01 = dot(&q0, &v);
+    let v_rest: Vec<f64> = v.iter().zip(&q0).map(|(x, q)| x - r01 * q).collect();
+    let r11 = dot(&v_rest, &v_rest).sqrt();
+    if !(r00.is_finite() && r11.is_finite() && r00 > 0.0 && r11 > 1e-12 * dot(&v, &v).sqrt()) {
         return Err(DiffusionError::SingularCovariance);
     }
-    let intercept = (s11 * s0y - s01 * s1y) / det;
-    let slope = (s00 * s1y - s01 * s0y) / det;
-    let chi2 = (0..x.len())
-        .map(|i| (columns[(i, 2)] - intercept * columns[(i, 0)] - slope * columns[(i, 1)]).powi(2))
-        .sum();
+    let q1: Vec<f64> = v_rest.iter().map(|x| x / r11).collect();
+    let r0y = dot(&q0, &y);
+    let y_rest: Vec<f64> = y.iter().zip(&q0).map(|(x, q)| x - r0y * q).collect();
+    let r1y = dot(&q1, &y_rest);
+    let slope = r1y / r11;
     Ok(GlsLine {
-        intercept,
+        intercept: (r0y - r01 * slope) / r00,
         slope,
-        slope_err: (s00 / det).sqrt(),
-        chi2,
+        slope_err: 1.0 / r11,
+        chi2: (dot(&y_rest, &y_rest) - r1y * r1y).max(0.0),
     })
 }
 
 /// Ordinary least-squares slope of ln y vs ln x over the points with y > 0.
 fn log_log_exponent(x: &[f64], y: &[f64]) -> f64 {
-    let points: Vec<(f64, f64)> = x
+    let (ln_x, ln_y): (Vec<f64>, Vec<f64>) = x
         .iter()
         .zip(y)
         .filter(|(_, y)| **y > 0.0)
         .map(|(x, y)| (x.ln(), y.ln()))
-        .collect();
-    let n = points.len() as f64;
-    let (mx, my) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
-    let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
-    sxy / sxx
+        .unzip();
+    ordinary_least_squares(&ln_x, &ln_y).1
 }
 
 /// Haven ratio and Nernst–Einstein conductivity (module docs).
@@ -394,13 +355,13 @@ mod tests {
     }
 
     #[test]
-    fn gls_with_diagonal_covariance_is_weighted_least_squares() {
+    fn least_squares_with_weighted_rows_is_weighted_least_squares() {
         // y = 1 + 2x exactly, plus one perturbed point with a large variance.
         let x = [0.0, 1.0, 2.0, 3.0];
         let y = [1.0, 3.0, 5.0, 8.0];
-        let var = [1.0, 1.0, 1.0, 1e12];
-        let cov = Mat::<f64>::from_fn(4, 4, |i, j| if i == j { var[i] } else { 0.0 });
-        let line = generalised_least_squares(&x, &y, &cov).unwrap();
+        let sd = [1.0, 1.0, 1.0, 1e6];
+        let rows: Vec<[f64; 3]> = (0..4).map(|i| [1.0 / sd[i], x[i] / sd[i], y[i] / sd[i]]).collect();
+        let line = least_squares_line(&rows).unwrap();
         assert!((line.slope - 2.0).abs() < 1e-9 && (line.intercept - 1.0).abs() < 1e-9);
         // Three unit-variance points at x = 0, 1, 2: var(slope) = 1/Σ(x − x̄)² = 1/2.
         assert!((line.slope_err - 0.5f64.sqrt()).abs() < 1e-6);

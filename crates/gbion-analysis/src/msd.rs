@@ -324,8 +324,12 @@ pub fn msd_fft(trajectory: &Trajectory, subset: &[usize], components: Components
     }
     let autocorrelation = inverse_real(&mut planner, n, &power_sum);
     let particles = subset.len() as f64;
+    // MSD(0) = 0 exactly; the FFT leaves round-off there.
     let values = (0..t)
-        .map(|m| ((square_sums[m] - 2.0 * autocorrelation[m]) / ((t - m) as f64 * particles)).max(0.0))
+        .map(|m| match m {
+            0 => 0.0,
+            _ => ((square_sums[m] - 2.0 * autocorrelation[m]) / ((t - m) as f64 * particles)).max(0.0),
+        })
         .collect();
     Ok(Msd {
         values,
