@@ -127,27 +127,61 @@ impl SpectrumImage {
     /// The spectra summed along the image axis `along` (the GB direction): a 1-row spectrum image whose
     /// pixels run along the other axis. Summing before fitting is the binning that gives a line profile
     /// its counting statistics.
-    pub fn sum_along(&self, along: ImageAxis) -> SpectrumImage {
-        let ne = self.ne();
-        let (across, n_across) = match along {
-            ImageAxis::Y => (self.x.clone(), self.nx()),
-            ImageAxis::X => (self.y.clone(), self.ny()),
+    pub fn sum_along(&self, along: ImageAxis) -> Result<SpectrumImage> {
+        // One block spanning the whole axis `along`; a single column (along X) and a single row have the
+        // same memory layout, so the result is laid out as one row either way.
+        let (bx, by) = match along {
+            ImageAxis::Y => (1, self.ny()),
+            ImageAxis::X => (self.nx(), 1),
         };
-        let mut data = vec![0.0; n_across * ne];
-        for iy in 0..self.ny() {
-            for ix in 0..self.nx() {
-                let k = if along == ImageAxis::Y { ix } else { iy };
+        let summed = self.binned(bx, by)?;
+        let across = match along {
+            ImageAxis::Y => self.x.clone(),
+            ImageAxis::X => self.y.clone(),
+        };
+        Ok(SpectrumImage {
+            x: across,
+            y: Axis::pixels(1),
+            energy: summed.energy,
+            data: summed.data,
+        })
+    }
+
+    /// The spectra summed over blocks of `bx × by` pixels (binning before a per-pixel fit trades spatial
+    /// resolution for counts: the relative counting error of a window falls by √(bx·by)). Pixels left over
+    /// at the right and bottom edges, when the sizes are not multiples of the block, are dropped (as
+    /// HyperSpy's `rebin(crop=True)`). Each binned axis has scale · b and its offset at the block's centre,
+    /// offset + scale · (b − 1)/2.
+    pub fn binned(&self, bx: usize, by: usize) -> Result<SpectrumImage> {
+        if bx == 0 || by == 0 || bx > self.nx() || by > self.ny() {
+            return Err(Error::Invalid(format!(
+                "cannot bin {}×{} pixels in blocks of {bx}×{by}",
+                self.nx(),
+                self.ny()
+            )));
+        }
+        let (nx, ny, ne) = (self.nx() / bx, self.ny() / by, self.ne());
+        let mut data = vec![0.0; nx * ny * ne];
+        for iy in 0..ny * by {
+            for ix in 0..nx * bx {
+                let k = (iy / by) * nx + ix / bx;
                 for (d, s) in data[k * ne..(k + 1) * ne].iter_mut().zip(self.spectrum(ix, iy)) {
                     *d += s;
                 }
             }
         }
-        SpectrumImage {
-            x: across,
-            y: Axis::pixels(1),
+        let bin_axis = |axis: &Axis, b: usize, size: usize| Axis {
+            size,
+            offset: axis.value((b as f64 - 1.0) / 2.0),
+            scale: axis.scale * b as f64,
+            units: axis.units.clone(),
+        };
+        Ok(SpectrumImage {
+            x: bin_axis(&self.x, bx, nx),
+            y: bin_axis(&self.y, by, ny),
             energy: self.energy.clone(),
             data,
-        }
+        })
     }
 
     /// The image of the total counts of each pixel (summed over energy).

@@ -163,7 +163,7 @@ impl WindowIntegrator {
     /// The line profile across a GB running along `gb_along`: spectra summed along the GB (one spectrum per
     /// position across it), then fitted and integrated. Positions are the calibrated coordinates across.
     pub fn profile(&self, si: &SpectrumImage, gb_along: ImageAxis) -> Result<LineProfile> {
-        let summed = si.sum_along(gb_along);
+        let summed = si.sum_along(gb_along)?;
         let mut profile = LineProfile::default();
         for (k, spectrum) in summed.data.chunks(summed.ne()).enumerate() {
             let signal = self

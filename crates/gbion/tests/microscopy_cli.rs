@@ -149,6 +149,85 @@ fn eels_profile_recovers_paper_000_drops_and_plots_beside_simulation() {
     );
 }
 
+fn read_map(path: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
+#[test]
+fn eels_maps_binned_n_by_n_sum_the_pixel_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let si = core_loss_si(dir.path());
+    let maps = |bin: &str| {
+        let prefix = dir.path().join(format!("bin{bin}"));
+        let v = json(&[
+            "eels",
+            "profile",
+            si.to_str().unwrap(),
+            "--edge",
+            "Sr:1940-2100",
+            "--gb-axis",
+            "y",
+            "--json",
+            "--maps",
+            prefix.to_str().unwrap(),
+            "--bin",
+            bin,
+        ]);
+        assert_eq!(v["windows"][0]["map_failed_pixels"], 0);
+        (v, read_map(&dir.path().join(format!("bin{bin}-Sr.csv"))))
+    };
+    let (pixel_report, pixels) = maps("1");
+    let (binned_report, binned) = maps("2");
+    assert_eq!(binned_report["map_bin"], 2);
+    // The profile does not depend on the map binning.
+    assert_eq!(
+        pixel_report["windows"][0]["profile"],
+        binned_report["windows"][0]["profile"]
+    );
+    assert_eq!((pixels.len(), pixels[0].len()), (NY, NX));
+    // 41 × 6 pixels in 2 × 2 blocks: 20 × 3, the last column cropped; noise-free power laws fit exactly,
+    // so each binned pixel's net counts are the sum of its four pixels'.
+    assert_eq!((binned.len(), binned[0].len()), (NY / 2, NX / 2));
+    for (by, row) in binned.iter().enumerate() {
+        for (bx, net) in row.iter().enumerate() {
+            let sum: f64 = (0..4).map(|k| pixels[2 * by + k / 2][2 * bx + k % 2]).sum();
+            assert!((net - sum).abs() < 1e-6 * sum, "block ({bx}, {by}): {net} vs {sum}");
+        }
+    }
+    let out = gbion(&[
+        "eels",
+        "profile",
+        si.to_str().unwrap(),
+        "--edge",
+        "Sr:1940-2100",
+        "--bin",
+        "0",
+    ]);
+    assert!(!out.status.success());
+    let out = gbion(&[
+        "eels",
+        "profile",
+        si.to_str().unwrap(),
+        "--edge",
+        "Sr:1940-2100",
+        "--gb-axis",
+        "y",
+        "--maps",
+        dir.path().join("big").to_str().unwrap(),
+        "--bin",
+        "7",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--bin 7") && err.contains("41×6"),
+        "{err}"
+    );
+}
+
 fn gaussian(e: f64, centre: f64, sigma: f64) -> f64 {
     (-0.5 * ((e - centre) / sigma).powi(2)).exp()
 }

@@ -202,3 +202,64 @@ fn windows_outside_the_data_are_errors() {
     };
     assert!(WindowIntegrator::for_edge(&axis(), &overlapping, Weighting::Poisson, 1.0).is_err());
 }
+
+#[test]
+fn binned_maps_sum_pixel_blocks_and_keep_the_calibration() {
+    let si = spectrum_image(NX, 5, axis(), model, None);
+    let binned = si.binned(2, 2).unwrap();
+    // 41 × 5 pixels in 2 × 2 blocks: the last column and row are cropped.
+    assert_eq!((binned.nx(), binned.ny(), binned.ne()), (20, 2, si.ne()));
+    assert_eq!(
+        (binned.x.scale, binned.x.offset, binned.x.units.as_str()),
+        (1.0, 0.25, "nm")
+    );
+    assert_eq!((binned.y.scale, binned.y.offset), (2.0, 0.5));
+    for (bx, by) in [(0, 0), (19, 1)] {
+        let block: Vec<f64> = (0..si.ne())
+            .map(|e| {
+                (0..2)
+                    .flat_map(|dy| (0..2).map(move |dx| (2 * bx + dx, 2 * by + dy)))
+                    .map(|(ix, iy)| si.spectrum(ix, iy)[e])
+                    .sum()
+            })
+            .collect();
+        assert_eq!(binned.spectrum(bx, by), block.as_slice());
+    }
+    // Noise-free data: a binned pixel's net edge counts are exactly the sum over its block.
+    let edge = &windows()[1];
+    let (_, onset, jump, drop) = EDGES[1];
+    let integrator = WindowIntegrator::for_edge(&si.energy, edge, Weighting::Poisson, 1.0).unwrap();
+    let map = integrator.map(&binned);
+    assert_eq!((map.nx, map.ny, map.failed), (20, 2, 0));
+    for (k, net) in map.net.iter().enumerate() {
+        let truth: f64 = [2 * (k % 20), 2 * (k % 20) + 1]
+            .iter()
+            .map(|&ix| {
+                (edge.signal.0 as usize..=edge.signal.1 as usize)
+                    .map(|e| 2.0 * jump * gb_composition(ix, GB, 1, drop) * (e as f64 / onset).powf(-R))
+                    .sum::<f64>()
+            })
+            .sum();
+        assert!((net - truth).abs() < 1e-6 * truth, "binned pixel {k}: {net} vs {truth}");
+    }
+    // The whole-axis block is the sum along the GB that line profiles use.
+    assert_eq!(si.sum_along(ImageAxis::Y).unwrap().data, si.binned(1, 5).unwrap().data);
+    assert_eq!(si.sum_along(ImageAxis::X).unwrap().data, si.binned(NX, 1).unwrap().data);
+    for (bx, by) in [(0, 1), (1, 0), (NX + 1, 1), (1, 6)] {
+        assert!(si.binned(bx, by).is_err(), "{bx}×{by}");
+    }
+}
+
+#[test]
+fn binning_n_by_n_pixels_cuts_the_relative_counting_error_by_n() {
+    let si = spectrum_image(8, 8, axis(), |_, e| model(0, e), Some(&mut rng(11)));
+    let integrator = WindowIntegrator::for_edge(&si.energy, &windows()[1], Weighting::Poisson, 1.0).unwrap();
+    let relative_error = |si: &SpectrumImage| {
+        let map = integrator.map(si);
+        let rel: Vec<f64> = map.net.iter().zip(&map.variance).map(|(n, v)| v.sqrt() / n).collect();
+        rel.iter().sum::<f64>() / rel.len() as f64
+    };
+    let per_pixel = relative_error(&si);
+    let binned = relative_error(&si.binned(4, 4).unwrap());
+    assert!((per_pixel / binned - 4.0).abs() < 0.4, "{per_pixel} / {binned}");
+}

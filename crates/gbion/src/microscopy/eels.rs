@@ -17,6 +17,7 @@ use gbion_microscopy::eels::{EdgeWindow, WindowIntegrator};
 use gbion_microscopy::profile::{GbChange, gb_change};
 use gbion_microscopy::vib;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -57,6 +58,10 @@ pub struct CommonArgs {
     /// Write a map per window: PREFIX-<label>.csv (net counts, NaN where the fit failed) and PREFIX-<label>.png.
     #[arg(long)]
     pub maps: Option<PathBuf>,
+    /// Sum N×N pixel blocks before fitting the maps of --maps (pixels left over at the right and bottom
+    /// edges are cropped); the profiles are not affected (they already sum along the GB).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub bin: u32,
     /// Figure of the relative profiles (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
@@ -118,7 +123,7 @@ struct WindowReport {
     gb_change_err_percent: f64,
     grain_scatter_err_percent: f64,
     change: GbChange,
-    /// Pixels whose background fit failed in the map (only with --maps).
+    /// Pixels whose background fit failed in the map (only with --maps; binned pixels with --bin).
     map_failed_pixels: Option<usize>,
     profile: ProfileReport,
 }
@@ -129,6 +134,8 @@ struct Report {
     energy_units: String,
     weighting: Weighting,
     electrons_per_count: f64,
+    /// Pixels per side of the blocks summed before the map fits (only with --maps).
+    map_bin: Option<u32>,
     geometry: GbGeometry,
     windows: Vec<WindowReport>,
 }
@@ -246,11 +253,18 @@ fn analyse(path: &Path, si: &SpectrumImage, specs: Vec<WindowSpec>, common: &Com
         units: across.units.clone(),
         windows,
     };
+    let binned = match common.maps {
+        Some(_) if common.bin > 1 => {
+            let n = common.bin as usize;
+            Cow::Owned(si.binned(n, n).with_context(|| format!("--bin {n}"))?)
+        }
+        _ => Cow::Borrowed(si),
+    };
     let mut reports = Vec::new();
     for (spec, profile) in specs.into_iter().zip(&profiles) {
         let change = gb_change(profile, &windows).with_context(|| format!("{} GB change", spec.label))?;
         let map_failed_pixels = match &common.maps {
-            Some(prefix) => Some(write_map(prefix, &spec, si)?),
+            Some(prefix) => Some(write_map(prefix, &spec, &binned)?),
             None => None,
         };
         reports.push(WindowReport {
@@ -271,6 +285,7 @@ fn analyse(path: &Path, si: &SpectrumImage, specs: Vec<WindowSpec>, common: &Com
         energy_units: si.energy.units.clone(),
         weighting: common.weighting.into(),
         electrons_per_count: common.electrons_per_count,
+        map_bin: common.maps.as_ref().map(|_| common.bin),
         geometry,
         windows: reports,
     })
