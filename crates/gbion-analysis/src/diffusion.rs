@@ -9,8 +9,8 @@
 //! var MSD(t_i) = v_i = Var[s(t_i)] / n_i with s the squared displacement of one particle over one origin and
 //! n_i = P·L/i the number of non-overlapping observations (P particles, L = T−1 the trajectory length in
 //! frames, i the lag in frames); cov(i, j) = v_i · n_i/n_j for i ≤ j. Var[s] is that of Gaussian
-//! displacements of a random walk, Var[s(t)] = 2 m(t)²/d with m(t) = a·t and a the ordinary least-squares
-//! slope of the MSD over the window (a model, not the noisy observed MSD: variances sampled from the data
+//! displacements of a random walk, Var[s(t)] = 2 m(t)²/d with m(t) = a·t and a the GLS slope itself (the
+//! slope does not depend on the scale of Σ; a model, not the noisy observed MSD: variances sampled from the data
 //! at every lag make Σ indefinite and the GLS slope meaningless). Then Σ_ij = c·t_i²·t_j (t_i ≤ t_j,
 //! c = 2a²/(d·P·L·Δt)), for which MSD(t)/t has independent increments of variance c·(t_k − t_{k−1}): the
 //! data are whitened exactly by those increments, with no ill-conditioned matrix to factorise. kinisi
@@ -217,15 +217,14 @@ fn automatic_window(msd: &Msd) -> (usize, usize) {
 }
 
 /// GLS line through the MSD points (`times` fs, `values` Å²) with the random-walk covariance
-/// Σ_ij = c·t_i²·t_j of the module docs, whitened by the increments of MSD(t)/t.
+/// Σ_ij = c·t_i²·t_j of the module docs, whitened by the increments of MSD(t)/t. Σ scales with the squared
+/// slope a², which the GLS estimate itself does not depend on: the line is fitted with a = 1, and the errors
+/// are then scaled by the GLS slope (one step of iterated GLS; the OLS slope, which weights the noisiest
+/// long lags most, made the stated error of a one-particle MSD scatter by factors of several).
 fn random_walk_gls(msd: &Msd, times: &[f64], values: &[f64], dt_fs: f64) -> Result<GlsLine, DiffusionError> {
-    let (_, slope) = ordinary_least_squares(times, values);
     let d = msd.components.count() as f64;
     let length = (msd.values.len() - 1) as f64;
-    let c = 2.0 * slope * slope / (d * msd.n_particles as f64 * length * dt_fs);
-    if !(c.is_finite() && c > 0.0) {
-        return Err(DiffusionError::SingularCovariance);
-    }
+    let c_per_slope2 = 2.0 / (d * msd.n_particles as f64 * length * dt_fs);
     // Rows of [1, t, y] divided by t: [1/t, 1, y/t]; then successive differences over their standard deviations.
     let scaled: Vec<[f64; 3]> = times.iter().zip(values).map(|(t, y)| [1.0 / t, 1.0, y / t]).collect();
     let whitened: Vec<[f64; 3]> = (0..times.len())
@@ -234,11 +233,23 @@ fn random_walk_gls(msd: &Msd, times: &[f64], values: &[f64], dt_fs: f64) -> Resu
                 0 => ([0.0; 3], times[0]),
                 _ => (scaled[k - 1], times[k] - times[k - 1]),
             };
-            let sd = (c * dt).sqrt();
+            let sd = (c_per_slope2 * dt).sqrt();
             std::array::from_fn(|col| (scaled[k][col] - previous[col]) / sd)
         })
         .collect();
-    least_squares_line(&whitened)
+    let unit = least_squares_line(&whitened)?;
+    let scale = match unit.slope.abs() {
+        a if a.is_finite() && a > 0.0 => a,
+        _ => ordinary_least_squares(times, values).1.abs(),
+    };
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(DiffusionError::SingularCovariance);
+    }
+    Ok(GlsLine {
+        slope_err: unit.slope_err * scale,
+        chi2: unit.chi2 / (scale * scale),
+        ..unit
+    })
 }
 
 /// Ordinary least-squares (intercept, slope) of y on x.

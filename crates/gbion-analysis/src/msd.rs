@@ -78,6 +78,16 @@ impl Components {
         self.axes().count()
     }
 
+    /// Along Cartesian axis `axis` only (d = 1).
+    pub fn along(axis: usize) -> Components {
+        Components(std::array::from_fn(|k| k == axis))
+    }
+
+    /// The two Cartesian axes other than `axis`: motion in the plane normal to it (d = 2).
+    pub fn normal_to(axis: usize) -> Components {
+        Components(std::array::from_fn(|k| k != axis))
+    }
+
     /// "xyz", "xy", ...
     pub fn name(self) -> String {
         self.axes().map(|a| ['x', 'y', 'z'][a]).collect()

@@ -1,6 +1,6 @@
 //! Diffusivities: Brownian and lattice walks recover their known D* within the stated uncertainty; the
-//! stated 1σ covers the true D* in about 68 % of seeded repeats; Nernst–Einstein; explicit windows and bad
-//! input.
+//! stated 1σ covers the true D* and D_σ in about 68 % of seeded repeats; Haven ratios 1 (independent ions)
+//! and 1/2 (bound pairs); Nernst–Einstein; explicit windows and bad input.
 
 mod diffusion_support;
 
@@ -96,8 +96,9 @@ fn stated_one_sigma_covers_the_true_d_in_about_68_percent_of_repeats() {
         })
         .count();
     let fraction = covered as f64 / repeats as f64;
-    // Binomial standard error √(0.68·0.32/300) ≈ 0.027: accept 68 % ± 4 standard errors.
-    assert!((0.57..0.79).contains(&fraction), "1σ coverage {fraction}");
+    // Binomial standard error √(0.7·0.3/300) ≈ 0.027; the analytic covariance is slightly conservative
+    // (76 % measured over 1,500 repeats): accept 64–86 %, which a σ off by a factor 1.3 either way fails.
+    assert!((0.64..0.86).contains(&fraction), "1σ coverage {fraction}");
 }
 
 /// Pairs of atoms 2k, 2k+1 that move rigidly together (same steps), or independent atoms.
@@ -119,6 +120,67 @@ fn pairs(n_pairs: usize, frames: usize, bound: bool, seed: u64) -> Trajectory {
         })
         .collect();
     trajectory(2 * n_pairs, positions)
+}
+
+/// The charge diffusivity of 2·`n_pairs` atoms with steps of 0.3 Å: D_σ = D* for independent atoms, 2 D*
+/// for rigidly bound pairs (|Σ Δr|² = 4 Σ_pairs |Δr|²), so H_R = 1 and 1/2.
+#[test]
+fn haven_ratio_is_one_for_independent_ions_and_one_half_for_bound_pairs() {
+    let truth = brownian_d(0.3);
+    for (bound, haven) in [(false, 1.0), (true, 0.5)] {
+        let mut pulls = Vec::new();
+        for seed in 0..6 {
+            let traj = pairs(10, 2000, bound, 40 + seed);
+            let subset = all(&traj);
+            let options = FitOptions::default();
+            let tracer = tracer_diffusivity(&traj, &subset, Components::XYZ, DT_FS, &options)
+                .unwrap()
+                .fit;
+            let charge = charge_diffusivity(&traj, &subset, Components::XYZ, DT_FS, &options)
+                .unwrap()
+                .fit;
+            let d_charge = truth / haven;
+            assert!(
+                (charge.d_cm2_s - d_charge).abs() < 3.5 * charge.d_err_cm2_s,
+                "bound {bound} seed {seed}: D_σ {} ± {} vs {d_charge}",
+                charge.d_cm2_s,
+                charge.d_err_cm2_s
+            );
+            let (h, h_err) = nernst_einstein(&tracer, &charge, 20, 1.0, 1000.0, 300.0)
+                .unwrap()
+                .haven_ratio
+                .expect("positive D_σ");
+            pulls.push((h - haven) / h_err);
+        }
+        // Six first-order pulls of a ratio of noisy estimates: none beyond 3.5σ, their mean within 2σ/√6·1.5.
+        let mean = pulls.iter().sum::<f64>() / pulls.len() as f64;
+        assert!(
+            pulls.iter().all(|p| p.abs() < 3.5) && mean.abs() < 1.25,
+            "bound {bound}: {pulls:?}"
+        );
+    }
+}
+
+/// The centre-of-charge MSD is that of one particle; its stated 1σ covers the truth as the tracer's does.
+/// Over 1,500 repeats (release build, 10 ions, 500 or 2,000 frames) 1σ covered 76 %, 2σ 98.5 %, for D_σ and
+/// D* alike: the analytic covariance is slightly conservative. (With Σ scaled by the OLS slope, D_σ's 2σ
+/// covered only 89 %: heavy tails from the noisy scale.)
+#[test]
+fn stated_charge_diffusivity_sigma_covers_the_truth_in_about_68_percent_of_repeats() {
+    let step = 0.5;
+    let truth = brownian_d(step);
+    let repeats = 300;
+    let covered = (0..repeats)
+        .filter(|&seed| {
+            let traj = trajectory(10, brownian(10, 500, step, 7000 + seed));
+            let fit = charge_diffusivity(&traj, &all(&traj), Components::XYZ, DT_FS, &FitOptions::default())
+                .unwrap()
+                .fit;
+            (fit.d_cm2_s - truth).abs() < fit.d_err_cm2_s
+        })
+        .count();
+    let fraction = covered as f64 / repeats as f64;
+    assert!((0.64..0.86).contains(&fraction), "1σ coverage {fraction}");
 }
 
 #[test]

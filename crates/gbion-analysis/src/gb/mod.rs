@@ -1,12 +1,14 @@
 //! Grain-boundary analysis of periodic bicrystals (paper 000, Fig. 4, Tables S1 and S2): the GB planes
 //! ([`planes`]), the interplanar spacing that sets the GB width ([`spacing`]), composition profiles and GB
 //! versus bulk composition ([`composition`]), and the GB energy ([`energy`]). [`analyze`] runs the
-//! composition analysis over the frames of a trajectory.
+//! composition analysis over the frames of a trajectory; [`diffusion`] splits the mobile ions' diffusivity
+//! into GB and bulk, in-plane and across.
 //!
 //! GB width (paper 000, Fig. 4a): "two or four times the interplanar distance between GB planes with a
 //! general requirement of d_GB > 5 Å": w = max(n·d, [`MIN_GB_WIDTH_A`]) for n spacings d, or a width in Å.
 
 pub mod composition;
+pub mod diffusion;
 pub mod energy;
 pub mod planes;
 pub mod spacing;
@@ -135,23 +137,26 @@ where
 /// The interplanar spacing (when measurable), the GB width and an empty profile, from the first frame.
 fn widths(frame: &Structure, planes: &GbPlanes, options: &GbOptions) -> Result<(Option<f64>, f64, ProfileAccumulator)> {
     let spacing = spacing::interplanar_spacing(frame, planes);
-    let width = match options.width {
-        GbWidth::Absolute(w) if w.is_finite() && w > 0.0 => w,
-        GbWidth::Absolute(w) => return Err(Error::Invalid(format!("the GB width must be positive, not {w} Å"))),
-        GbWidth::Spacings(n) if n.is_finite() && n > 0.0 => {
-            (n * *spacing.as_ref().map_err(clone_error)?).max(MIN_GB_WIDTH_A)
-        }
-        GbWidth::Spacings(n) => {
-            return Err(Error::Invalid(format!(
-                "the number of spacings must be positive, not {n}"
-            )));
-        }
-    };
+    let width = gb_width(&spacing, options.width)?;
     let bin_width = match options.bin_width {
         Some(b) => b,
         None => *spacing.as_ref().map_err(clone_error)?,
     };
     Ok((spacing.ok(), width, ProfileAccumulator::new(bin_width)?))
+}
+
+/// The GB width (Å) asked for, given the interplanar spacing (needed only for a width in spacings).
+pub(crate) fn gb_width(spacing: &Result<f64>, width: GbWidth) -> Result<f64> {
+    match width {
+        GbWidth::Absolute(w) if w.is_finite() && w > 0.0 => Ok(w),
+        GbWidth::Absolute(w) => Err(Error::Invalid(format!("the GB width must be positive, not {w} Å"))),
+        GbWidth::Spacings(n) if n.is_finite() && n > 0.0 => {
+            Ok((n * *spacing.as_ref().map_err(clone_error)?).max(MIN_GB_WIDTH_A))
+        }
+        GbWidth::Spacings(n) => Err(Error::Invalid(format!(
+            "the number of spacings must be positive, not {n}"
+        ))),
+    }
 }
 
 fn clone_error(e: &Error) -> Error {
