@@ -27,7 +27,7 @@ use std::path::Path;
 pub const COULOMB_EV_A: f64 = 14.399_645_478_425_668;
 
 /// The shipped parameter sets: (name, TOML text), embedded from `crates/gbion-potentials/params/`.
-const BUILTIN: &[(&str, &str)] = &[];
+const BUILTIN: &[(&str, &str)] = &[("pedone2006", include_str!("../../params/pedone2006.toml"))];
 
 /// Names of the shipped parameter sets, for [`builtin`].
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
