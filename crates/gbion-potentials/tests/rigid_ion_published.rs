@@ -3,7 +3,8 @@
 //! `pedone2006` (Pedone et al., J. Phys. Chem. B 110, 11780 (2006); species Li, Ca, Sr, Ti, Zr, O — no La,
 //! no Ta): the energy expression of the paper term by term; the lattice constant of rock-salt CaO that the
 //! LAMMPS `pair_style pedone` example reports for this potential (4.7748 Å, lammps/lammps
-//! examples/PACKAGES/pedone/log.9Apr24.pedone.relax.g++.1); the zero-pressure lattice constant of cubic
+//! examples/PACKAGES/pedone/log.9Apr24.pedone.relax.g++.1) and the energy of perfect CaO that its melt
+//! example reports at step 0 (−3771.5568 eV / 512 atoms); the zero-pressure lattice constant of cubic
 //! SrTiO3 (recorded here for the dynamics work: [`SRTIO3_A`]); charge neutrality; finite energies and
 //! forces and stress consistent with finite differences on an LSTZ-like Li–Sr–Ti–Zr–O perovskite cell.
 
@@ -197,6 +198,18 @@ fn cao_lattice_constant_matches_the_lammps_pedone_example() {
     // 1e-6: agreement to 1e-4 Å.
     println!("CaO: gbion a = {a:.6} Å, LAMMPS example {CAO_LAMMPS_A} Å");
     assert!((a - CAO_LAMMPS_A).abs() < 1e-4, "CaO a = {a} vs {CAO_LAMMPS_A}");
+}
+
+#[test]
+fn cao_energy_matches_the_lammps_pedone_melt_example() {
+    // Step 0 of lammps/lammps examples/PACKAGES/pedone/log.9Apr24.pedone.melt.g++.1: perfect rock-salt
+    // CaO, a = 4.8105 Å, 4×4×4 conventional cells (512 atoms), E_pair = −3771.5568 eV (Pedone + Coulomb
+    // with PPPM 1e-6, k_e = 14.399645 eV·Å, cutoff 15 Å).
+    let model = pedone();
+    let energy = 64.0 * common::energy(&model, &rock_salt(4.8105, "Ca", "O"));
+    println!("CaO 512 atoms at 4.8105 Å: gbion {energy:.6} eV, LAMMPS −3771.5568 eV");
+    // PPPM at 1e-6 and k_e 3e-8 below CODATA in LAMMPS: agreement to 1e-6 relative (found: 1.4e-7).
+    assert!((energy - -3771.5568).abs() < 1e-6 * 3771.5568, "{energy}");
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //! (ASE sign). Per-atom energies give each atom half of each of its pair terms, its self term, its share
 //! q_i·Re(S*(k) e^{ik·r_i}) of the reciprocal sum and q_i/Q of the background term.
 //!
-//! Shipped parameter sets are embedded ([`builtin`], [`builtin_names`]).
+//! Shipped parameter sets are embedded ([`builtin`], [`builtin_names`]; the list is in [`params`]):
+//! `pedone2006` (Li, Ca, Sr, Ti, Zr, O).
 
 pub mod dsf;
 pub mod ewald;
