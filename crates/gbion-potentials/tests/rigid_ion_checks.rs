@@ -8,6 +8,8 @@ use gbion_potentials::{Change, Potential, Request, evaluate};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+mod common;
+
 fn el(symbol: &str) -> Element {
     Element::from_symbol(symbol).unwrap()
 }
@@ -137,60 +139,19 @@ fn skewed_structure(seed: u64) -> Structure {
 }
 
 fn energy(model: &RigidIon, structure: &Structure) -> f64 {
-    evaluate(model, structure, Request::ENERGY).unwrap().energy
+    common::energy(model, structure)
 }
 
 #[test]
 fn forces_and_stress_match_central_differences() {
-    let step = 1e-5;
     for method in ["ewald", "dsf", "none"] {
-        let model = model(method);
-        let atoms = skewed_structure(7);
-        let output = evaluate(&model, &atoms, Request::ALL).unwrap();
-        let forces = output.forces.unwrap();
-        let force_scale = forces.iter().flatten().fold(0.0f64, |m, f| m.max(f.abs()));
-        for (i, force) in forces.iter().enumerate() {
-            for (c, &value) in force.iter().enumerate() {
-                let mut plus = atoms.clone();
-                plus.positions[i][c] += step;
-                let mut minus = atoms.clone();
-                minus.positions[i][c] -= step;
-                let numeric = -(energy(&model, &plus) - energy(&model, &minus)) / (2.0 * step);
-                assert!(
-                    (numeric - value).abs() < 1e-6 * force_scale,
-                    "{method}: F[{i}][{c}] = {} vs {numeric}",
-                    value
-                );
-            }
-        }
-        let stress = output.stress.unwrap();
-        let volume = atoms.cell.volume();
-        let scale = stress.iter().fold(0.0f64, |m, s| m.max(s.abs()));
-        for (v, (a, b)) in [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)].into_iter().enumerate() {
-            let strained = |t: f64| {
-                let mut strain = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
-                strain[a][b] += if a == b { t } else { t / 2.0 };
-                if a != b {
-                    strain[b][a] += t / 2.0;
-                }
-                let apply = |r: Vec3| -> Vec3 { std::array::from_fn(|c| (0..3).map(|k| r[k] * strain[k][c]).sum()) };
-                let m = atoms.cell.matrix();
-                let mut s = atoms.clone();
-                s.cell = Cell::periodic([apply(m[0]), apply(m[1]), apply(m[2])]).unwrap();
-                s.positions = atoms.positions.iter().map(|&r| apply(r)).collect();
-                energy(&model, &s)
-            };
-            let derivative = (strained(step) - strained(-step)) / (2.0 * step);
-            // ε_ab = ε_ba = t/2 off the diagonal, so dE/dt = V σ_ab in every component.
-            let numeric = derivative / volume;
-            assert!(
-                (numeric - stress[v]).abs() < 1e-6 * scale,
-                "{method}: stress[{v}] = {} vs {numeric}",
-                stress[v]
-            );
-        }
-        let energies = output.energies.unwrap();
-        assert!((energies.iter().sum::<f64>() - output.energy).abs() < 1e-10 * output.energy.abs());
+        common::assert_forces_and_stress_match_central_differences(
+            &model(method),
+            &skewed_structure(7),
+            1e-5,
+            1e-6,
+            method,
+        );
     }
 }
 

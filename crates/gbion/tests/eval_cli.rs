@@ -142,6 +142,27 @@ fn a_rigid_ion_toml_gives_what_the_library_computes_and_the_oracle_protocol_roun
 }
 
 #[test]
+fn a_shipped_parameter_set_evaluates_by_name() {
+    let xyz = repo("crates/gbion-potentials/tests/fixtures/lammps/srtio3_ewald.extxyz");
+    let text = gbion_potentials::rigid_ion::builtin("pedone2006").unwrap();
+    let model = RigidIon::from_toml(text, "pedone2006").unwrap();
+    let direct = evaluate(&model, &read_one(&xyz, None), Request::EFS).unwrap();
+    let frames = eval_json(&["--potential", "builtin:pedone2006", xyz.to_str().unwrap()]);
+    assert_close(
+        &[frames[0]["energy_eV"].as_f64().unwrap()],
+        &[direct.energy],
+        1e-14,
+        "energy",
+    );
+    assert_close(
+        &floats(&frames[0]["forces_eV_A"]),
+        &direct.forces.unwrap().concat(),
+        1e-14,
+        "forces",
+    );
+}
+
+#[test]
 fn eval_writes_extxyz_with_results_atomically() {
     let toml = repo("crates/gbion-potentials/tests/fixtures/lammps/srtio3_ewald.toml");
     let xyz = repo("crates/gbion-potentials/tests/fixtures/lammps/srtio3_ewald.extxyz");
@@ -190,7 +211,10 @@ fn bad_potentials_are_clear_errors() {
             vec!["--potential", mtp.to_str().unwrap(), "--species", "Li,Sr"],
             "5 species",
         ),
-        (vec!["--potential", "builtin:nonsense"], "no shipped parameter set"),
+        (
+            vec!["--potential", "builtin:nonsense"],
+            "no shipped parameter set \"nonsense\" (shipped: pedone2006)",
+        ),
         (vec!["--potential", "model.pt"], "unknown potential"),
         (vec!["--potential", "cmd:exit 2"], "exit status: 2"),
     ];

@@ -7,7 +7,8 @@
 //! (ASE sign). Per-atom energies give each atom half of each of its pair terms, its self term, its share
 //! q_i·Re(S*(k) e^{ik·r_i}) of the reciprocal sum and q_i/Q of the background term.
 //!
-//! Shipped parameter sets are embedded ([`builtin`], [`builtin_names`]).
+//! Shipped parameter sets are embedded ([`builtin`], [`builtin_names`]; the list is in [`params`]):
+//! `pedone2006` (Li, Ca, Sr, Ti, Zr, O).
 
 pub mod dsf;
 pub mod ewald;
@@ -27,7 +28,7 @@ use std::path::Path;
 pub const COULOMB_EV_A: f64 = 14.399_645_478_425_668;
 
 /// The shipped parameter sets: (name, TOML text), embedded from `crates/gbion-potentials/params/`.
-const BUILTIN: &[(&str, &str)] = &[];
+const BUILTIN: &[(&str, &str)] = &[("pedone2006", include_str!("../../params/pedone2006.toml"))];
 
 /// Names of the shipped parameter sets, for [`builtin`].
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {

@@ -28,6 +28,19 @@
 //! # repulsion = { b = 1.0 }                                # B/r¹², eV·Å¹²
 //! ```
 //! A pair may list several forms; they are summed. Pairs not listed do not interact except by Coulomb.
+//!
+//! # Shipped sets
+//!
+//! Embedded from `crates/gbion-potentials/params/` and reached as [`super::builtin`]`(NAME)` or, on the
+//! command line, `gbion eval --potential builtin:NAME`. Each file carries its citation, functional form and
+//! where its numbers were read.
+//!
+//! | name | source | species | checked against |
+//! | --- | --- | --- | --- |
+//! | `pedone2006` | Pedone et al., J. Phys. Chem. B 110, 11780 (2006): partial charges (0.6 × formal), Morse + C/r¹² per cation–O pair and O–O, Ewald, 15 Å | Li, Ca, Sr, Ti, Zr, O (**not** La, Ta) | CaO lattice constant 4.7748 Å and energy −3771.5568 eV / 512 atoms of the LAMMPS `pair_style pedone` examples (gbion: 4.77484 Å, −3771.5563 eV); cubic SrTiO3 relaxes to a = 3.92263 Å |
+//!
+//! No stored published rigid-ion set covering Ta (needed for LSTZ0.75) or La was found; `pedone2006`
+//! refuses structures containing them (error naming the atom).
 
 use super::pair::{CutoffMode, PairForm, PairTerm};
 use crate::{Error, Result};
