@@ -2,6 +2,7 @@
 //! a trajectory, gbion_analysis::{msd, diffusion}) and `gbion analyze arrhenius` (one- and two-regime
 //! Arrhenius fits of a CSV table, gbion_analysis::arrhenius), each with `--json` and `--plot`.
 
+use super::structure::AxisName;
 use crate::output::emit;
 use crate::plot::{Series, line_plot};
 use anyhow::{Context, Result, bail, ensure};
@@ -12,6 +13,8 @@ use gbion_analysis::arrhenius::{
 use gbion_analysis::diffusion::{
     Conductivity, DiffusionFit, Diffusivity, FitOptions, charge_diffusivity, nernst_einstein, tracer_diffusivity,
 };
+use gbion_analysis::gb::diffusion::{RegionDiffusivity, RegionTracker, region_diffusivities};
+use gbion_analysis::gb::{GbOptions, GbWidth};
 use gbion_analysis::msd::{Components, Trajectory};
 use gbion_atoms::Element;
 use gbion_atoms::io::{self, Format, ReadOptions};
@@ -70,6 +73,21 @@ pub struct DiffusionArgs {
     /// Write the MSD plot with the fitted windows (.png or .svg).
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Also split D* by region of a bicrystal: ions assigned to the GB region or the bulk by where they
+    /// spend most frames, each with D* along xyz, in the GB plane and across it (the GB planes are found on
+    /// the first frame from `grain` tags or the structure; the normal must be x, y or z).
+    #[arg(long)]
+    regions: bool,
+    /// With --regions: the GB normal as a lattice axis (a, b, c); default: found on the first frame.
+    #[arg(long, value_enum, requires = "regions")]
+    gb_axis: Option<AxisName>,
+    /// With --regions: GB width in Å (the GB region is |distance to the nearest GB plane| ≤ width/2).
+    #[arg(long, requires = "regions", conflicts_with = "gb_spacings")]
+    gb_width: Option<f64>,
+    /// With --regions: GB width as this many interplanar spacings, at least 5 Å (paper 000: 2 or 4)
+    /// [default: 2].
+    #[arg(long, requires = "regions")]
+    gb_spacings: Option<f64>,
     /// Print a JSON object instead of a human summary.
     #[arg(long)]
     json: bool,
@@ -87,8 +105,9 @@ fn progress(json: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// Read all frames of `args.trajectory`, keeping the unwrapped positions of the mobile species.
-fn read_trajectory(args: &DiffusionArgs, species: Element) -> Result<Trajectory> {
+/// Read all frames of `args.trajectory`, keeping the unwrapped positions of the mobile species and, with
+/// `--regions`, counting the frames each ion spends in the GB region.
+fn read_trajectory(args: &DiffusionArgs, species: Element) -> Result<(Trajectory, Option<RegionTracker>)> {
     let path = &args.trajectory;
     let type_map = args
         .type_map
@@ -106,6 +125,7 @@ fn read_trajectory(args: &DiffusionArgs, species: Element) -> Result<Trajectory>
     };
     let bar = progress(args.json);
     let mut trajectory: Option<Trajectory> = None;
+    let mut tracker: Option<RegionTracker> = None;
     for (index, frame) in io::read_file(path, format, &options)?.enumerate() {
         let frame = frame?;
         if trajectory.is_none() {
@@ -116,15 +136,33 @@ fn read_trajectory(args: &DiffusionArgs, species: Element) -> Result<Trajectory>
                 path.display(),
                 species.symbol()
             );
+            if args.regions {
+                let gb_options = GbOptions {
+                    axis: args.gb_axis.map(AxisName::index),
+                    width: match args.gb_width {
+                        Some(w) => GbWidth::Absolute(w),
+                        None => GbWidth::Spacings(args.gb_spacings.unwrap_or(2.0)),
+                    },
+                    bin_width: None,
+                };
+                tracker = Some(
+                    RegionTracker::new(&frame, atoms.clone(), &gb_options)
+                        .with_context(|| format!("{}: GB regions of the first frame", path.display()))?,
+                );
+            }
             trajectory = Some(Trajectory::new(atoms));
         }
         let traj = trajectory.as_mut().expect("made from the first frame above");
-        traj.push(&frame)
-            .with_context(|| format!("{}: frame {}", path.display(), index + 1))?;
+        let in_frame = || format!("{}: frame {}", path.display(), index + 1);
+        traj.push(&frame).with_context(in_frame)?;
+        if let Some(tracker) = tracker.as_mut() {
+            tracker.push(&frame).with_context(in_frame)?;
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    trajectory.with_context(|| format!("{}: no frames found", path.display()))
+    let trajectory = trajectory.with_context(|| format!("{}: no frames found", path.display()))?;
+    Ok((trajectory, tracker))
 }
 
 /// Fit options from `--window-ps`.
@@ -155,7 +193,7 @@ fn window_ps(fit: &DiffusionFit, dt_fs: f64) -> [f64; 2] {
 pub fn diffusion(args: DiffusionArgs) -> Result<()> {
     let species = Element::from_symbol(&args.species).context("in --species")?;
     let components = Components::parse(&args.components).context("in --components")?;
-    let traj = read_trajectory(&args, species)?;
+    let (traj, tracker) = read_trajectory(&args, species)?;
     let options = fit_options(args.window_ps.as_deref(), args.dt_fs)?;
     let subset: Vec<usize> = (0..traj.n_atoms()).collect();
     let context = || format!("diffusion of {} in {}", args.species, args.trajectory.display());
@@ -174,10 +212,87 @@ pub fn diffusion(args: DiffusionArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         msd_plot(path, &tracer, &charge, args.dt_fs, &args.species)?;
     }
-    let out = diffusion_json(&args, &traj, &tracer.fit, &charge.fit, &conductivity, volume);
+    let regions = tracker
+        .map(|tracker| {
+            let fits = region_diffusivities(&traj, &tracker, args.dt_fs, &options)
+                .with_context(|| format!("{}: diffusion by region", args.trajectory.display()))?;
+            Ok::<_, anyhow::Error>((tracker, fits))
+        })
+        .transpose()?;
+    let mut out = diffusion_json(&args, &traj, &tracer.fit, &charge.fit, &conductivity, volume);
+    if let Some((tracker, fits)) = &regions {
+        out["regions"] = regions_json(tracker, fits, args.dt_fs);
+    }
     emit(args.json, &out, || {
-        diffusion_human(&args, &traj, &tracer.fit, &charge.fit, &conductivity)
+        let mut text = diffusion_human(&args, &traj, &tracer.fit, &charge.fit, &conductivity);
+        if let Some((tracker, fits)) = &regions {
+            text.push_str(&regions_human(tracker, fits));
+        }
+        text
     })
+}
+
+/// `regions` of `gbion analyze diffusion --regions --json`: the GB geometry and, per region (null when it
+/// has no ions), its ions and D* along xyz, in the GB plane and across.
+fn regions_json(tracker: &RegionTracker, fits: &[Option<RegionDiffusivity>; 2], dt_fs: f64) -> Value {
+    let fit_json = |fit: &DiffusionFit| {
+        json!({
+            "D_cm2_s": fit.d_cm2_s,
+            "D_err_cm2_s": fit.d_err_cm2_s,
+            "fit_window_ps": window_ps(fit, dt_fs),
+            "msd_exponent": fit.msd_exponent,
+        })
+    };
+    let mut out = json!({
+        "gb_normal": (["x", "y", "z"][tracker.normal_axis()]),
+        "gb_planes_A": tracker.planes().positions,
+        "gb_width_A": tracker.width(),
+    });
+    for (name, fit) in [("gb", &fits[0]), ("bulk", &fits[1])] {
+        out[name] = match fit {
+            None => Value::Null,
+            Some(r) => json!({
+                "n_ions": r.ions.len(),
+                "residence": r.residence,
+                "xyz": fit_json(&r.total),
+                "in_plane": fit_json(&r.in_plane),
+                "across": fit_json(&r.across),
+            }),
+        };
+    }
+    out
+}
+
+fn regions_human(tracker: &RegionTracker, fits: &[Option<RegionDiffusivity>; 2]) -> String {
+    let mut text = format!(
+        "GB regions: normal {}, planes at {:?} Å, width {:.2} Å\n",
+        ["x", "y", "z"][tracker.normal_axis()],
+        tracker
+            .planes()
+            .positions
+            .iter()
+            .map(|p| (p * 1000.0).round() / 1000.0)
+            .collect::<Vec<_>>(),
+        tracker.width()
+    );
+    for (name, fit) in [("GB", &fits[0]), ("bulk", &fits[1])] {
+        let line = match fit {
+            None => format!("  {name:<4}: no ions\n"),
+            Some(r) => format!(
+                "  {name:<4}: {} ions (residence {:.2}): D* = {:.3e} ± {:.1e}, in-plane {:.3e} ± {:.1e}, across {:.3e} ± {:.1e} cm²/s\n",
+                r.ions.len(),
+                r.residence,
+                r.total.d_cm2_s,
+                r.total.d_err_cm2_s,
+                r.in_plane.d_cm2_s,
+                r.in_plane.d_err_cm2_s,
+                r.across.d_cm2_s,
+                r.across.d_err_cm2_s
+            ),
+        };
+        text.push_str(&line);
+    }
+    text
 }
 
 /// The JSON object of `gbion analyze diffusion --json`.

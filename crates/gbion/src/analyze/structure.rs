@@ -29,7 +29,7 @@ pub enum AxisName {
 }
 
 impl AxisName {
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
