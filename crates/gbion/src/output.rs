@@ -34,3 +34,39 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+/// A CSV table of numbers (header row, `#` comments, fields trimmed): the header and the columns that
+/// `pick` chooses from it, in `pick`'s order. Errors name the file, the line and the column:
+/// `FILE: line 3: column "D": "abc" is not a number`.
+pub fn read_csv_columns(
+    path: &Path,
+    pick: impl FnOnce(&csv::StringRecord) -> Result<Vec<usize>>,
+) -> Result<(csv::StringRecord, Vec<Vec<f64>>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let header = reader
+        .headers()
+        .with_context(|| format!("{}: line 1: bad header", path.display()))?
+        .clone();
+    let columns = pick(&header)?;
+    let mut values = vec![Vec::new(); columns.len()];
+    for record in reader.records() {
+        let record = record.with_context(|| format!("{}: malformed CSV", path.display()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        for (&col, out) in columns.iter().zip(values.iter_mut()) {
+            let text = record.get(col).unwrap_or("");
+            let value = text.parse::<f64>().ok().filter(|v| v.is_finite()).with_context(|| {
+                format!(
+                    "{}: line {line}: column {:?}: {text:?} is not a number",
+                    path.display(),
+                    header.get(col).unwrap_or("")
+                )
+            })?;
+            out.push(value);
+        }
+    }
+    Ok((header, values))
+}

@@ -364,7 +364,7 @@ fn arrhenius_bad_tables_name_line_and_column() {
     let out = gbion(&["analyze", "arrhenius", path.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && err.contains("line 3") && err.contains("column D"),
+        !out.status.success() && err.contains("line 3") && err.contains("column \"D\""),
         "{err}"
     );
     std::fs::write(&path, "kelvin,D\n500,1e-8\n").unwrap();

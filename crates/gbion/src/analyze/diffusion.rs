@@ -3,7 +3,7 @@
 //! Arrhenius fits of a CSV table, gbion_analysis::arrhenius), each with `--json` and `--plot`.
 
 use super::structure::AxisName;
-use crate::output::emit;
+use crate::output::{emit, read_csv_columns};
 use crate::plot::{Series, line_plot};
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, ValueEnum};
@@ -488,43 +488,23 @@ fn table_columns(path: &Path, header: &csv::StringRecord) -> Result<(usize, usiz
 }
 
 fn read_table(path: &Path) -> Result<Table> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let header = reader
-        .headers()
-        .with_context(|| format!("{}: line 1: bad header", path.display()))?
-        .clone();
-    let (t_col, v_col, e_col) = table_columns(path, &header)?;
-    let mut table = Table {
-        temperatures_k: Vec::new(),
-        values: Vec::new(),
-        errors: e_col.map(|_| Vec::new()),
-        value_name: header[v_col].trim().to_string(),
-    };
-    for record in reader.records() {
-        let record = record.with_context(|| format!("{}: malformed CSV", path.display()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        let number = |col: usize| -> Result<f64> {
-            let text = record.get(col).unwrap_or("");
-            text.parse::<f64>().ok().filter(|v| v.is_finite()).with_context(|| {
-                format!(
-                    "{}: line {line}: column {}: {text:?} is not a number",
-                    path.display(),
-                    &header[col]
-                )
-            })
-        };
-        table.temperatures_k.push(number(t_col)?);
-        table.values.push(number(v_col)?);
-        if let (Some(col), Some(errors)) = (e_col, table.errors.as_mut()) {
-            errors.push(number(col)?);
-        }
-    }
-    ensure!(table.values.len() >= 2, "{}: need at least 2 data rows", path.display());
-    Ok(table)
+    let mut picked = None;
+    let (header, mut columns) = read_csv_columns(path, |header| {
+        let (t, v, e) = table_columns(path, header)?;
+        picked = Some(v);
+        Ok([t, v].into_iter().chain(e).collect())
+    })?;
+    let value_name = header[picked.expect("set by the column choice")].trim().to_string();
+    let errors = (columns.len() == 3).then(|| columns.pop().expect("three columns"));
+    let values = columns.pop().expect("a value column");
+    let temperatures_k = columns.pop().expect("a temperature column");
+    ensure!(values.len() >= 2, "{}: need at least 2 data rows", path.display());
+    Ok(Table {
+        temperatures_k,
+        values,
+        errors,
+        value_name,
+    })
 }
 
 pub fn arrhenius(args: ArrheniusArgs) -> Result<()> {

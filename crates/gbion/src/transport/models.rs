@@ -8,7 +8,7 @@ use super::common::{
     M_S_TO_CM_S, M2_S_TO_CM2_S, S_M_TO_S_CM, area_cm2, density_cm3, diffusivity, length_mm, length_nm, length_um,
     temperature, velocity,
 };
-use crate::output::emit;
+use crate::output::{emit, read_csv_columns};
 use crate::plot::{Series, SeriesStyle, line_plot};
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, Subcommand, ValueEnum};
@@ -339,49 +339,32 @@ fn arrhenius_columns(path: &Path, headers: &csv::StringRecord) -> Result<(usize,
 }
 
 fn read_arrhenius_csv(path: &Path) -> Result<ArrheniusTable> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let headers = reader
-        .headers()
-        .with_context(|| format!("{}: line 1: bad header", path.display()))?
-        .clone();
-    let (t_col, celsius, v_col, e_col) = arrhenius_columns(path, &headers)?;
-    let mut table = ArrheniusTable {
-        temperatures_k: Vec::new(),
-        values: Vec::new(),
-        errors: e_col.map(|_| Vec::new()),
-        quantity: if headers[v_col].trim().to_ascii_lowercase().starts_with("sigma") {
+    let mut picked = None;
+    let (headers, mut columns) = read_csv_columns(path, |headers| {
+        let (t_col, celsius, v_col, e_col) = arrhenius_columns(path, headers)?;
+        picked = Some((celsius, v_col));
+        Ok([t_col, v_col].into_iter().chain(e_col).collect())
+    })?;
+    let (celsius, v_col) = picked.expect("set by the column choice");
+    let errors = (columns.len() == 3).then(|| columns.pop().expect("three columns"));
+    let values = columns.pop().expect("a value column");
+    let mut temperatures_k = columns.pop().expect("a temperature column");
+    if celsius {
+        temperatures_k.iter_mut().for_each(|t| *t += 273.15);
+    }
+    ensure!(!values.is_empty(), "{}: no data rows", path.display());
+    let value_header = headers[v_col].trim().to_string();
+    Ok(ArrheniusTable {
+        temperatures_k,
+        values,
+        errors,
+        quantity: if value_header.to_ascii_lowercase().starts_with("sigma") {
             "sigma"
         } else {
             "D"
         },
-        value_header: headers[v_col].trim().to_string(),
-    };
-    for record in reader.records() {
-        let record = record.with_context(|| format!("{}: malformed CSV", path.display()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |col: usize| -> Result<f64> {
-            let text = record.get(col).unwrap_or("");
-            text.parse::<f64>().ok().filter(|v| v.is_finite()).with_context(|| {
-                format!(
-                    "{}: line {line}: column {:?}: {text:?} is not a number",
-                    path.display(),
-                    &headers[col]
-                )
-            })
-        };
-        let t = field(t_col)?;
-        table.temperatures_k.push(if celsius { t + 273.15 } else { t });
-        table.values.push(field(v_col)?);
-        if let (Some(col), Some(errs)) = (e_col, table.errors.as_mut()) {
-            errs.push(field(col)?);
-        }
-    }
-    ensure!(!table.values.is_empty(), "{}: no data rows", path.display());
-    Ok(table)
+        value_header,
+    })
 }
 
 fn run_arrhenius(a: ArrheniusArgs) -> Result<()> {
