@@ -15,6 +15,7 @@
 
 use gbion_atoms::linalg::{Vec3, add, sub};
 use gbion_atoms::{Property, Structure};
+use rayon::prelude::*;
 use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
@@ -94,14 +95,19 @@ impl Components {
     }
 }
 
-/// Unwrapped positions of chosen atoms, frame-major: `positions[frame * n_atoms + atom]` (Å).
+/// Frames per storage block of a [`Trajectory`].
+const BLOCK_FRAMES: usize = 1024;
+
+/// Unwrapped positions of chosen atoms (Å), stored in blocks of [`BLOCK_FRAMES`] frames, atom-major within
+/// a block: the position of `atom` in `frame` is `blocks[frame / B][atom * B + frame % B]`. Frames arrive
+/// one at a time, yet each atom's series lies in long contiguous runs, which is how the FFT reads them.
 #[derive(Debug, Clone, Default)]
 pub struct Trajectory {
     /// Indices of the chosen atoms in each frame.
     atoms: Vec<usize>,
     /// Their elements in the first frame (checked on every frame read with [`Trajectory::push`]).
     symbols: Vec<&'static str>,
-    positions: Vec<Vec3>,
+    blocks: Vec<Vec<Vec3>>,
     /// Positions as read in the previous frame, for minimum-image unwrapping.
     last_read: Vec<Vec3>,
     volume_sum: f64,
@@ -130,13 +136,27 @@ impl Trajectory {
                 found: positions.len() % n_atoms,
             });
         }
-        Ok(Trajectory {
+        let mut trajectory = Trajectory {
             atoms: (0..n_atoms).collect(),
-            n_frames: positions.len() / n_atoms,
-            positions,
             n_atoms_in_frame: n_atoms,
             ..Default::default()
-        })
+        };
+        for frame in positions.chunks_exact(n_atoms) {
+            for (k, &r) in frame.iter().enumerate() {
+                trajectory.store(k, r);
+            }
+            trajectory.n_frames += 1;
+        }
+        Ok(trajectory)
+    }
+
+    /// Store the position of chosen atom `k` in the frame being added (frame `n_frames`).
+    fn store(&mut self, k: usize, r: Vec3) {
+        let (block, offset) = (self.n_frames / BLOCK_FRAMES, self.n_frames % BLOCK_FRAMES);
+        if block == self.blocks.len() {
+            self.blocks.push(vec![[0.0; 3]; self.atoms.len() * BLOCK_FRAMES]);
+        }
+        self.blocks[block][k * BLOCK_FRAMES + offset] = r;
     }
 
     /// Append a frame: pick the chosen atoms, unwrap them (image flags, else minimum image against the
@@ -164,7 +184,8 @@ impl Trajectory {
                 });
             }
         }
-        for (k, &atom) in self.atoms.iter().enumerate() {
+        for k in 0..self.atoms.len() {
+            let atom = self.atoms[k];
             let read = frame.positions[atom];
             let unwrapped = match (images, index) {
                 (Some(flags), _) => {
@@ -173,12 +194,12 @@ impl Trajectory {
                 }
                 (None, 0) => read,
                 (None, _) => {
-                    let previous = self.positions[(index - 1) * self.atoms.len() + k];
+                    let previous = self.position(index - 1, k);
                     add(previous, frame.cell.minimum_image(sub(read, self.last_read[k])))
                 }
             };
             self.last_read[k] = read;
-            self.positions.push(unwrapped);
+            self.store(k, unwrapped);
         }
         self.volume_sum += frame.cell.volume();
         self.n_frames += 1;
@@ -227,7 +248,7 @@ impl Trajectory {
 
     /// Unwrapped position of chosen atom `atom` (0-based among the chosen) in `frame` (Å).
     pub fn position(&self, frame: usize, atom: usize) -> Vec3 {
-        self.positions[frame * self.atoms.len() + atom]
+        self.blocks[frame / BLOCK_FRAMES][atom * BLOCK_FRAMES + frame % BLOCK_FRAMES]
     }
 
     /// A one-particle trajectory of Σ_i r_i(t) over `subset` (indices among the chosen atoms): its
@@ -254,12 +275,22 @@ impl Trajectory {
         }
     }
 
-    /// The series of one component of one chosen atom, minus its mean (the MSD does not depend on it).
-    fn component_series(&self, atom: usize, axis: usize, out: &mut Vec<f64>) {
-        out.clear();
-        out.extend((0..self.n_frames).map(|f| self.position(f, atom)[axis]));
-        let mean = out.iter().sum::<f64>() / out.len() as f64;
-        out.iter_mut().for_each(|v| *v -= mean);
+    /// The component series of `batch` (chosen-atom indices) along `axes`, series after series (atom-major,
+    /// then axis), each `n_frames` long, read block by block from contiguous runs.
+    fn gather_series(&self, batch: &[usize], axes: &[usize]) -> Vec<f64> {
+        let t = self.n_frames;
+        let mut out = vec![0.0; batch.len() * axes.len() * t];
+        for (j, &atom) in batch.iter().enumerate() {
+            for (b, block) in self.blocks.iter().enumerate() {
+                let first = b * BLOCK_FRAMES;
+                let run = &block[atom * BLOCK_FRAMES..][..BLOCK_FRAMES.min(t - first)];
+                for (k, &axis) in axes.iter().enumerate() {
+                    let series = &mut out[(j * axes.len() + k) * t + first..][..run.len()];
+                    series.iter_mut().zip(run).for_each(|(x, r)| *x = r[axis]);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -302,37 +333,52 @@ fn fast_fft_len(n: usize) -> usize {
     best
 }
 
+/// Atoms whose component series are transformed by one rayon task.
+const GATHER_BATCH: usize = 16;
+
 /// MSD over all time origins of `subset` (indices among the chosen atoms) along `components`, averaged
-/// over atoms, by FFT (module docs).
+/// over atoms, by FFT (module docs). Batches of atoms run in parallel (rayon); the sums are added in batch
+/// order, so the result does not depend on the number of threads.
 pub fn msd_fft(trajectory: &Trajectory, subset: &[usize], components: Components) -> Result<Msd, MsdError> {
     trajectory.check_subset(subset)?;
     let t = trajectory.n_frames();
     let n = fast_fft_len(2 * t.max(1));
     let mut planner = RealFftPlanner::<f64>::new();
     let forward = planner.plan_fft_forward(n);
-    let mut padded = forward.make_input_vec();
-    let mut spectrum = forward.make_output_vec();
-    let mut scratch = forward.make_scratch_vec();
-    let mut power_sum = vec![0.0; spectrum.len()];
-    // Σ over series of Σ_{t=0}^{T−1−m} [x²(t+m) + x²(t)], built for each m from the full sum downwards.
-    let mut square_sums = vec![0.0; t];
-    let mut series = Vec::with_capacity(t);
-    for &atom in subset {
-        for axis in components.axes() {
-            trajectory.component_series(atom, axis, &mut series);
-            add_square_sums(&series, &mut square_sums);
-            padded[..t].copy_from_slice(&series);
-            padded[t..].iter_mut().for_each(|v| *v = 0.0);
-            forward
-                .process_with_scratch(&mut padded, &mut spectrum, &mut scratch)
-                .expect("buffer lengths come from the plan");
-            power_sum
-                .iter_mut()
-                .zip(&spectrum)
-                .for_each(|(p, c)| *p += c.norm_sqr());
-        }
+    let axes: Vec<usize> = components.axes().collect();
+    let partials: Vec<SeriesSums> = subset
+        .par_chunks(GATHER_BATCH)
+        .map(|batch| {
+            let mut sums = SeriesSums::new(t, forward.complex_len());
+            let mut padded = forward.make_input_vec();
+            let mut spectrum = forward.make_output_vec();
+            let mut scratch = forward.make_scratch_vec();
+            for series in trajectory.gather_series(batch, &axes).chunks_exact_mut(t.max(1)) {
+                let mean = series.iter().sum::<f64>() / t as f64;
+                series.iter_mut().for_each(|v| *v -= mean);
+                sums.squares
+                    .iter_mut()
+                    .zip(series.iter())
+                    .for_each(|(s, x)| *s += x * x);
+                padded[..t].copy_from_slice(series);
+                padded[t..].iter_mut().for_each(|v| *v = 0.0);
+                forward
+                    .process_with_scratch(&mut padded, &mut spectrum, &mut scratch)
+                    .expect("buffer lengths come from the plan");
+                sums.power
+                    .iter_mut()
+                    .zip(&spectrum)
+                    .for_each(|(p, c)| *p += c.norm_sqr());
+            }
+            sums
+        })
+        .collect();
+    let mut total = SeriesSums::new(t, forward.complex_len());
+    for partial in &partials {
+        total.add(partial);
     }
-    let autocorrelation = inverse_real(&mut planner, n, &power_sum);
+    let square_sums = lag_square_sums(&total.squares);
+    let autocorrelation = inverse_real(&mut planner, n, &total.power);
     let particles = subset.len() as f64;
     // MSD(0) = 0 exactly; the FFT leaves round-off there.
     let values = (0..t)
@@ -348,16 +394,39 @@ pub fn msd_fft(trajectory: &Trajectory, subset: &[usize], components: Components
     })
 }
 
-/// Add Σ_{t=0}^{T−1−m} [x²(t+m) + x²(t)] for every m to `sums` (recursion of Calandrini et al., eq. 34).
-fn add_square_sums(x: &[f64], sums: &mut [f64]) {
-    let t = x.len();
-    let mut q = 2.0 * x.iter().map(|v| v * v).sum::<f64>();
-    for (m, sum) in sums.iter_mut().enumerate() {
-        if m > 0 {
-            q -= x[m - 1] * x[m - 1] + x[t - m] * x[t - m];
+/// Sums over series of x²(t) (per frame t) and of the power spectra.
+struct SeriesSums {
+    squares: Vec<f64>,
+    power: Vec<f64>,
+}
+
+impl SeriesSums {
+    fn new(frames: usize, spectrum_len: usize) -> SeriesSums {
+        SeriesSums {
+            squares: vec![0.0; frames],
+            power: vec![0.0; spectrum_len],
         }
-        *sum += q;
     }
+
+    fn add(&mut self, other: &SeriesSums) {
+        self.squares.iter_mut().zip(&other.squares).for_each(|(a, b)| *a += b);
+        self.power.iter_mut().zip(&other.power).for_each(|(a, b)| *a += b);
+    }
+}
+
+/// Σ_{t=0}^{T−1−m} [x²(t+m) + x²(t)] for every lag m, from the per-frame squares x²(t) (summed over
+/// series: the sum is linear in them), by the recursion of Calandrini et al., eq. 34.
+fn lag_square_sums(squares: &[f64]) -> Vec<f64> {
+    let t = squares.len();
+    let mut q = 2.0 * squares.iter().sum::<f64>();
+    (0..t)
+        .map(|m| {
+            if m > 0 {
+                q -= squares[m - 1] + squares[t - m];
+            }
+            q
+        })
+        .collect()
 }
 
 /// The inverse real FFT of a real, even spectrum (a power spectrum), normalised by 1/n.

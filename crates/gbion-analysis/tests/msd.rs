@@ -16,7 +16,8 @@ fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
 
 #[test]
 fn fft_msd_equals_direct_msd_for_every_lag_and_component_set() {
-    for (frames, seed) in [(1, 1), (2, 2), (97, 3), (256, 4)] {
+    // 1,100 frames span two storage blocks of the trajectory.
+    for (frames, seed) in [(1, 1), (2, 2), (97, 3), (256, 4), (1100, 5)] {
         let traj = trajectory(5, brownian(5, frames, 0.7, seed));
         for components in ["xyz", "xy", "z"] {
             let components = Components::parse(components).unwrap();
