@@ -1,0 +1,5 @@
+//! Integration tests of gbion-dynamics, one binary (DESIGN.md style): integrators, relaxation, Monte Carlo,
+//! output and restart.
+
+mod common;
+mod integrators;
