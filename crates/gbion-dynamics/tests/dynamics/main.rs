@@ -3,3 +3,4 @@
 
 mod common;
 mod integrators;
+mod monte_carlo;
