@@ -57,7 +57,11 @@ pub struct MoveStats {
 impl MoveStats {
     /// accepted / attempted (NaN before any attempt).
     pub fn ratio(&self) -> f64 {
-        if self.attempted == 0 { f64::NAN } else { self.accepted as f64 / self.attempted as f64 }
+        if self.attempted == 0 {
+            f64::NAN
+        } else {
+            self.accepted as f64 / self.attempted as f64
+        }
     }
 }
 
@@ -80,9 +84,10 @@ pub fn vacancies(structure: &Structure) -> Vec<Vec3> {
 
 /// Store vacant sites in the frame info `vacancies`.
 pub fn set_vacancies(structure: &mut Structure, sites: &[Vec3]) {
-    structure
-        .info
-        .insert("vacancies".into(), InfoValue::RealArray(sites.iter().flatten().copied().collect()));
+    structure.info.insert(
+        "vacancies".into(),
+        InfoValue::RealArray(sites.iter().flatten().copied().collect()),
+    );
 }
 
 impl MonteCarlo {
@@ -92,7 +97,9 @@ impl MonteCarlo {
             return Err(Error::Invalid("Monte Carlo needs at least one move type".into()));
         }
         if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(Error::Invalid(format!("Monte Carlo temperature {temperature} K must be positive")));
+            return Err(Error::Invalid(format!(
+                "Monte Carlo temperature {temperature} K must be positive"
+            )));
         }
         let stats = vec![MoveStats::default(); moves.len()];
         Ok(MonteCarlo {
@@ -116,7 +123,9 @@ impl MonteCarlo {
                 }
                 MoveKind::VacancyHop { species, max_distance } => {
                     if !has(species) {
-                        return Err(Error::Invalid(format!("hop of {species}: no {species} in the structure")));
+                        return Err(Error::Invalid(format!(
+                            "hop of {species}: no {species} in the structure"
+                        )));
                     }
                     if vacancies(structure).is_empty() {
                         return Err(Error::Invalid(format!(
@@ -124,7 +133,9 @@ impl MonteCarlo {
                         )));
                     }
                     if !(max_distance.is_finite() && *max_distance > 0.0) {
-                        return Err(Error::Invalid(format!("hop of {species}: max_distance must be positive")));
+                        return Err(Error::Invalid(format!(
+                            "hop of {species}: max_distance must be positive"
+                        )));
                     }
                 }
             }
@@ -226,7 +237,9 @@ fn swap(
         |s| exchange(s, i, j),
     )?;
     if !delta.is_finite() {
-        return Err(Error::Invalid(format!("swap of atoms {i} and {j}: non-finite energy change")));
+        return Err(Error::Invalid(format!(
+            "swap of atoms {i} and {j}: non-finite energy change"
+        )));
     }
     let accepted = metropolis(delta, beta, 1.0, rng);
     if accepted {

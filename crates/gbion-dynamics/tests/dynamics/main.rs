@@ -4,3 +4,4 @@
 mod common;
 mod integrators;
 mod monte_carlo;
+mod relaxation;
