@@ -325,14 +325,18 @@ impl Ctx<'_> {
         key: &str,
         default_unit: &str,
         parse: fn(&str, &str) -> std::result::Result<f64, gbion_units::UnitError>,
-        scale: f64,
+        unit_si: f64,
     ) -> Result<f64> {
         let text = match q.get_ref() {
             Quantity::Text(s) => s.clone(),
-            Quantity::Number(x) => format!("{x:e}"),
+            // A bare number is in the default unit already; only the unit parser's checks are wanted.
+            Quantity::Number(x) => {
+                parse(&format!("{x:e}"), default_unit).map_err(|e| self.err(q.span().start, key, e.to_string()))?;
+                return Ok(*x);
+            }
         };
         parse(&text, default_unit)
-            .map(|v| v * scale)
+            .map(|v| v / unit_si)
             .map_err(|e| self.err(q.span().start, key, e.to_string()))
     }
 
@@ -341,7 +345,7 @@ impl Ctx<'_> {
     }
 
     fn time_fs(&self, q: &Spanned<Quantity>, key: &str) -> Result<f64> {
-        let t = self.quantity(q, key, "fs", gbion_units::parse_time_s, 1e15)?;
+        let t = self.quantity(q, key, "fs", gbion_units::parse_time_s, 1e-15)?;
         if !(t.is_finite() && t > 0.0) {
             return Err(self.err(q.span().start, key, "must be a positive time"));
         }

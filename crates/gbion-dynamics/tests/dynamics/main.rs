@@ -5,3 +5,4 @@ mod common;
 mod integrators;
 mod monte_carlo;
 mod relaxation;
+mod restart;
