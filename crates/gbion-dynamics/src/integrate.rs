@@ -111,11 +111,11 @@ impl MdState {
     fn kick(&mut self, h: f64) {
         let masses = &self.structure.masses;
         let v = self.structure.velocities.as_mut().expect("MdState has velocities");
-        for i in 0..v.len() {
+        for (i, vi) in v.iter_mut().enumerate() {
             if self.free[i] {
                 let s = h / (masses[i] * MVV_TO_EV);
-                for c in 0..3 {
-                    v[i][c] += s * self.forces[i][c];
+                for (vc, fc) in vi.iter_mut().zip(self.forces[i]) {
+                    *vc += s * fc;
                 }
             }
         }
@@ -124,10 +124,10 @@ impl MdState {
     /// x ← x + h·v for the free atoms.
     fn drift(&mut self, h: f64) {
         let v = self.structure.velocities.as_ref().expect("MdState has velocities");
-        for i in 0..v.len() {
+        for (i, (x, vi)) in self.structure.positions.iter_mut().zip(v).enumerate() {
             if self.free[i] {
-                for c in 0..3 {
-                    self.structure.positions[i][c] += h * v[i][c];
+                for (xc, vc) in x.iter_mut().zip(vi) {
+                    *xc += h * vc;
                 }
             }
         }
@@ -290,9 +290,9 @@ impl Integrator {
                 for i in 0..v.len() {
                     if state.free[i] {
                         let sigma = c2 * (kt / (masses[i] * MVV_TO_EV)).sqrt();
-                        for c in 0..3 {
+                        for vc in v[i].iter_mut() {
                             let xi: f64 = StandardNormal.sample(rng);
-                            v[i][c] = c1 * v[i][c] + sigma * xi;
+                            *vc = c1 * *vc + sigma * xi;
                         }
                     }
                 }

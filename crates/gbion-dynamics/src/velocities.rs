@@ -69,9 +69,9 @@ pub fn maxwell_boltzmann(
     for i in 0..structure.len() {
         if free[i] {
             let sigma = (KB_EV_K * temperature_k / (structure.masses[i] * MVV_TO_EV)).sqrt();
-            for c in 0..3 {
+            for vc in v[i].iter_mut() {
                 let xi: f64 = StandardNormal.sample(rng);
-                v[i][c] = sigma * xi;
+                *vc = sigma * xi;
             }
         }
     }
