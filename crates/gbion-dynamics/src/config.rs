@@ -17,6 +17,10 @@
 //! damping = "100 fs"              # Langevin 1/γ, Nosé–Hoover period τ
 //! chain = 3                       # Nosé–Hoover chain length
 //! skin = 1.0                      # neighbour-list skin (Å)
+//! barostat = "isotropic"          # NPT by stochastic cell rescaling: "isotropic" | "anisotropic"; needs a thermostat
+//! pressure = 0.0                  # GPa (positive compresses)
+//! barostat_tau = "2 ps"           # default: 1000 time steps
+//! compressibility = 0.01          # 1/GPa, β_T of the barostat
 //!
 //! [mc]                            # gbion mcmd only: `md_steps` MD steps, then `attempts` MC attempts, repeated
 //! md_steps = 100
@@ -121,6 +125,10 @@ struct MdTable {
     damping: Option<Spanned<Quantity>>,
     chain: Option<Spanned<usize>>,
     skin: Option<Spanned<f64>>,
+    barostat: Option<Spanned<String>>,
+    pressure: Option<Spanned<f64>>,
+    barostat_tau: Option<Spanned<Quantity>>,
+    compressibility: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +225,8 @@ pub struct MdSettings {
     pub initial_temperature: Option<f64>,
     /// Neighbour-list skin (Å).
     pub skin: f64,
+    /// NPT by stochastic cell rescaling.
+    pub barostat: Option<crate::integrate::Barostat>,
 }
 
 /// `[mc]`.
@@ -565,7 +575,53 @@ fn md_settings(ctx: &Ctx, md: &MdTable) -> Result<MdSettings> {
         }
         None => 1.0,
     };
+    let barostat = match &md.barostat {
+        None => {
+            if let Some(p) = &md.pressure {
+                return Err(ctx.err(p.span().start, "md.pressure", "a pressure needs md.barostat"));
+            }
+            None
+        }
+        Some(kind) => {
+            let anisotropic = match kind.get_ref().as_str() {
+                "isotropic" => false,
+                "anisotropic" => true,
+                other => {
+                    return Err(ctx.err(
+                        kind.span().start,
+                        "md.barostat",
+                        format!("unknown barostat {other:?}: expected \"isotropic\" or \"anisotropic\""),
+                    ));
+                }
+            };
+            if ensemble == Ensemble::Nve {
+                return Err(ctx.err(
+                    kind.span().start,
+                    "md.barostat",
+                    "a barostat needs a thermostat (ensemble \"langevin\" or \"nose-hoover\")",
+                ));
+            }
+            let pressure_gpa = md.pressure.as_ref().map_or(0.0, |p| *p.get_ref());
+            if !pressure_gpa.is_finite() {
+                return Err(ctx.err(kind.span().start, "md.pressure", "must be finite (GPa)"));
+            }
+            let compressibility = match &md.compressibility {
+                Some(c) => ctx.positive(c, "md.compressibility")?,
+                None => 0.01,
+            };
+            Some(crate::integrate::Barostat {
+                pressure: pressure_gpa / crate::units::EV_A3_TO_GPA,
+                tau: match &md.barostat_tau {
+                    Some(q) => ctx.time_fs(q, "md.barostat_tau")?,
+                    None => 1000.0 * timestep,
+                },
+                compressibility: compressibility * crate::units::EV_A3_TO_GPA,
+                anisotropic,
+            })
+        }
+    };
     Ok(MdSettings {
+        barostat,
         steps: *md.steps.get_ref(),
         timestep,
         ensemble,
@@ -787,6 +843,26 @@ mod tests {
                 other => panic!("unexpected error {other}"),
             }
         }
+    }
+
+    #[test]
+    fn barostat_settings() {
+        let text = MINIMAL.replace(
+            "timestep = 2",
+            "timestep = 2\nensemble = \"langevin\"\ntemperature = 300\nbarostat = \"anisotropic\"\npressure = 1.0\nbarostat_tau = \"1 ps\"",
+        );
+        let b = parse(&text, Path::new("run.toml"))
+            .unwrap()
+            .md
+            .unwrap()
+            .barostat
+            .unwrap();
+        assert!(b.anisotropic);
+        assert!((b.pressure * crate::units::EV_A3_TO_GPA - 1.0).abs() < 1e-12);
+        assert!((b.tau - 1000.0).abs() < 1e-9);
+        let nve = MINIMAL.replace("timestep = 2", "timestep = 2\nbarostat = \"isotropic\"");
+        let err = parse(&nve, Path::new("run.toml")).unwrap_err().to_string();
+        assert!(err.contains("line 6, key md.barostat"), "{err}");
     }
 
     #[test]

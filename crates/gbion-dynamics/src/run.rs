@@ -223,10 +223,12 @@ pub fn run_md(
     let mut integrator = Integrator {
         dt: md.timestep,
         thermostat,
+        barostat: md.barostat,
     };
+    let always_stress = integrator.needs_stress();
     let mut engine = Engine::new(potential, md.skin);
     let fresh = start_step.is_none();
-    let mut state = MdState::new(structure, &mut engine, fresh)?;
+    let mut state = MdState::new(structure, &mut engine, fresh || always_stress)?;
     state.step = start_step.unwrap_or(0);
     let initial_temperature = integrator.temperature(&state);
     let max_temperature = input.safety.max_temperature.unwrap_or(
@@ -297,7 +299,7 @@ pub fn run_md(
         check_state(&state, &integrator, input.safety.min_distance, max_temperature)?;
         if write_outputs(&state, &integrator, &mc, &rng, &mut log, &mut trajectory)? {
             engine.reset_list();
-            state.evaluate(&mut engine, false)?;
+            state.evaluate(&mut engine, always_stress)?;
         }
     }
     let first_conserved = (integrator.conserved(&state), state.step);
@@ -322,14 +324,14 @@ pub fn run_md(
                 any |= mc.attempt(&mut state.structure, &mut energy, &mut engine, &mut rng)?;
             }
             if any {
-                state.evaluate(&mut engine, stress)?;
+                state.evaluate(&mut engine, stress || always_stress)?;
             }
         }
         check_state(&state, &integrator, input.safety.min_distance, max_temperature)?;
         progress(state.step, md.steps);
         if write_outputs(&state, &integrator, &mc, &rng, &mut log, &mut trajectory)? {
             engine.reset_list();
-            state.evaluate(&mut engine, false)?;
+            state.evaluate(&mut engine, always_stress)?;
         }
     }
     log.csv.flush()?;

@@ -18,10 +18,7 @@ fn nve_energies(dt: f64, time_fs: f64) -> Vec<f64> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
     maxwell_boltzmann(&mut s, 80.0, true, &mut rng).unwrap();
     let mut state = MdState::new(s, &mut engine, false).unwrap();
-    let mut integrator = Integrator {
-        dt,
-        thermostat: Thermostat::None,
-    };
+    let mut integrator = Integrator::new(dt, Thermostat::None);
     let steps = (time_fs / dt).round() as usize;
     let mut energies = vec![integrator.conserved(&state)];
     for _ in 0..steps {
@@ -76,7 +73,7 @@ fn kinetic_samples(thermostat: Thermostat, temperature: f64, steps: usize, seed:
     let conserves = thermostat.conserves_momentum();
     maxwell_boltzmann(&mut s, temperature, conserves, &mut rng).unwrap();
     let mut state = MdState::new(s, &mut engine, false).unwrap();
-    let mut integrator = Integrator { dt: 5.0, thermostat };
+    let mut integrator = Integrator::new(5.0, thermostat);
     let dof = integrator.dof(&state);
     let mut samples = Vec::new();
     for k in 0..steps {
@@ -132,10 +129,7 @@ fn nose_hoover_conserved_quantity_is_conserved() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
     maxwell_boltzmann(&mut s, 10.0, true, &mut rng).unwrap();
     let mut state = MdState::new(s, &mut engine, false).unwrap();
-    let mut integrator = Integrator {
-        dt: 2.0,
-        thermostat: Thermostat::nose_hoover(60.0, 100.0, 3),
-    };
+    let mut integrator = Integrator::new(2.0, Thermostat::nose_hoover(60.0, 100.0, 3));
     let e0 = integrator.conserved(&state);
     let k0 = state.kinetic_energy();
     let mut worst: f64 = 0.0;
@@ -161,10 +155,7 @@ fn fixed_atoms_do_not_move() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
     maxwell_boltzmann(&mut s, 50.0, true, &mut rng).unwrap();
     let mut state = MdState::new(s, &mut engine, false).unwrap();
-    let mut integrator = Integrator {
-        dt: 2.0,
-        thermostat: Thermostat::langevin(50.0, 100.0),
-    };
+    let mut integrator = Integrator::new(2.0, Thermostat::langevin(50.0, 100.0));
     for _ in 0..200 {
         integrator.step(&mut state, &mut engine, &mut rng, false).unwrap();
     }

@@ -4,5 +4,6 @@
 mod common;
 mod integrators;
 mod monte_carlo;
+mod npt;
 mod relaxation;
 mod restart;

@@ -149,3 +149,11 @@ fn blow_up_names_the_step_and_keeps_the_checkpoint() {
         0
     );
 }
+
+#[test]
+fn npt_resumed_after_a_kill_is_bit_identical() {
+    let body = "[md]\nsteps = 40\ntimestep = 4\nensemble = \"langevin\"\ntemperature = 60\ndamping = 200\n\
+                barostat = \"anisotropic\"\npressure = 0.1\nbarostat_tau = 400\ncompressibility = 0.3\n\
+                [output]\nthermo_every = 2\ntrajectory_every = 5\ncheckpoint_every = 10\n";
+    kill_and_resume(body, Mode::Md, "trajectory.xyz");
+}
