@@ -55,6 +55,9 @@ pub struct Checkpoint {
     pub kind: String,
     pub seed: u64,
     pub step: u64,
+    /// Δt of the run (fs); a resumed run must use the same.
+    #[serde(with = "exact")]
+    pub timestep: f64,
     /// Atomic numbers (swaps change them).
     pub elements: Vec<u8>,
     #[serde(with = "exact_vec")]
@@ -88,6 +91,7 @@ impl Checkpoint {
         kind: &str,
         seed: u64,
         step: u64,
+        timestep: f64,
         structure: &Structure,
         thermostat: &Thermostat,
         rng: &Xoshiro256PlusPlus,
@@ -100,6 +104,7 @@ impl Checkpoint {
             kind: kind.to_string(),
             seed,
             step,
+            timestep,
             elements: structure.elements.iter().map(|e| e.number()).collect(),
             masses: structure.masses.clone(),
             positions: flat(&structure.positions),

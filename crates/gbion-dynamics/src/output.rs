@@ -235,3 +235,35 @@ pub fn wrap_with_images(structure: &Structure) -> (Vec<gbion_atoms::Vec3>, Vec<i
     }
     (wrapped, images)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gbion_atoms::{Cell, Element};
+
+    /// Wrapped positions plus image flags times the cell give back the unwrapped positions (triclinic).
+    #[test]
+    fn image_flags_restore_unwrapped_positions() {
+        let cell = Cell::new([[5.0, 0.0, 0.0], [1.0, 6.0, 0.0], [0.5, -0.7, 7.0]], [true, true, true]).unwrap();
+        let positions = vec![[-3.2, 14.1, 0.3], [26.0, -0.5, -15.2], [1.0, 1.0, 1.0]];
+        let s = Structure::new(cell.clone(), vec![Element(18); 3], positions.clone()).unwrap();
+        let (wrapped, images) = wrap_with_images(&s);
+        for i in 0..3 {
+            let frac = cell.to_fractional(wrapped[i]);
+            assert!(frac.iter().all(|f| (0.0..1.0).contains(f)), "{frac:?}");
+            let shift = cell.translation([images[3 * i] as i32, images[3 * i + 1] as i32, images[3 * i + 2] as i32]);
+            for a in 0..3 {
+                assert!((wrapped[i][a] + shift[a] - positions[i][a]).abs() < 1e-12);
+            }
+        }
+        assert_eq!(&images[6..9], &[0, 0, 0]);
+    }
+
+    #[test]
+    fn thermo_header_has_the_documented_columns() {
+        assert_eq!(
+            thermo_header(&["swap_Li_Sr".into(), "hop_Li".into()]),
+            "step,time_fs,T_K,E_pot_eV,E_kin_eV,conserved_eV,P_GPa,volume_A3,accept_swap_Li_Sr,accept_hop_Li\n"
+        );
+    }
+}

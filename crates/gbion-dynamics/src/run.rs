@@ -182,6 +182,12 @@ pub fn run_md(
                 checkpoint.seed
             )));
         }
+        if checkpoint.timestep != md.timestep {
+            return Err(mismatch(format!(
+                "written with a time step of {} fs, the input has {} fs",
+                checkpoint.timestep, md.timestep
+            )));
+        }
         if std::mem::discriminant(&checkpoint.thermostat) != std::mem::discriminant(&thermostat) {
             return Err(mismatch("its thermostat differs from the input's ensemble".into()));
         }
@@ -283,6 +289,7 @@ pub fn run_md(
                 kind,
                 seed,
                 step,
+                integrator.dt,
                 &state.structure,
                 &integrator.thermostat,
                 rng,

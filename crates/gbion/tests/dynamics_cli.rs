@@ -61,6 +61,24 @@ fn md_example_runs_as_it_is() {
         .collect();
     let mean = temps.iter().sum::<f64>() / temps.len() as f64;
     assert!((mean - 600.0).abs() < 90.0, "mean T {mean}");
+    // The trajectory feeds the diffusion analysis (frames every 50 steps of 2 fs).
+    let d = ok_json(
+        &[
+            "analyze",
+            "diffusion",
+            "md_out/trajectory.xyz",
+            "--species",
+            "O",
+            "--dt-fs",
+            "100",
+            "--temperature",
+            "600",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(d["n_frames"], 21);
+    assert_eq!(d["n_ions"], 24);
 }
 
 #[test]
