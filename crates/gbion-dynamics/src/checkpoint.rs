@@ -1,5 +1,15 @@
 //! Checkpoints: the complete state of a run, written atomically, from which `--resume` continues so that
 //! the outputs are bit-identical to an uninterrupted run.
+//!
+//! Format (version [`VERSION`]): one JSON object, `checkpoint.json` in the output directory, written to a
+//! temporary file beside it, synced and renamed, so a kill leaves the previous checkpoint or the new one,
+//! never half of one. Every floating-point number is stored as its IEEE-754 bits (`u64`), so nothing is
+//! lost to decimal printing. Keys: `version`, `kind` (`md` | `mcmd`), `seed`, `step`, `timestep`,
+//! `elements` (atomic numbers), `masses`, `positions` (unwrapped), `velocities`, `charges`, `cell`, `pbc`,
+//! `vacancies`, `thermostat` (kind and state: Langevin bath work, Nosé–Hoover ξ and v_ξ), `rng` (Xoshiro256++
+//! state), `mc_stats` (attempted/accepted per move), `offsets` (byte lengths of `thermo.csv`,
+//! `thermo.jsonl` and the trajectory at the checkpoint). Per-atom tags and other frame info come from the
+//! input structure, which the resumed run reads again. A reader refuses any other version.
 
 /// Serde of an `f64` as its IEEE-754 bits (`u64`), so a checkpoint restores every bit.
 pub mod exact {

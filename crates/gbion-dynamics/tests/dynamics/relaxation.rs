@@ -114,3 +114,27 @@ fn rattled_positions_relax_to_the_perfect_lattice() {
         assert!((relaxed.energy - e_perfect).abs() < 1e-8);
     }
 }
+
+/// Fixed atoms keep their positions during relaxation; the others relax.
+#[test]
+fn fixed_atoms_stay_put_during_relaxation() {
+    let potential = argon_cut(CUTOFF);
+    let mut s = fcc("Ar", analytic_a0(), 2);
+    for (i, p) in s.positions.iter_mut().enumerate() {
+        p[0] += 0.1 * (1.7 * i as f64).sin();
+    }
+    let fixed: Vec<i64> = (0..s.len()).map(|i| i64::from(i < 4)).collect();
+    s.set_int_tag(gbion_atoms::structure::tags::FIXED, fixed).unwrap();
+    let start = s.positions.clone();
+    let mut engine = Engine::new(&potential, 0.5);
+    let options = RelaxOptions {
+        algorithm: Algorithm::Lbfgs,
+        fmax: 1e-4,
+        ..Default::default()
+    };
+    let relaxed = relax(s, &mut engine, &options, |_, _, _| {}).unwrap();
+    assert!(relaxed.converged);
+    for i in 0..start.len() {
+        assert_eq!(relaxed.structure.positions[i] == start[i], i < 4, "atom {i}");
+    }
+}

@@ -157,3 +157,31 @@ fn npt_resumed_after_a_kill_is_bit_identical() {
                 [output]\nthermo_every = 2\ntrajectory_every = 5\ncheckpoint_every = 10\n";
     kill_and_resume(body, Mode::Md, "trajectory.xyz");
 }
+
+/// Resuming refuses a checkpoint of another seed, time step or format version, naming the checkpoint.
+#[test]
+fn resume_refuses_a_checkpoint_that_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let body =
+        "[md]\nsteps = 10\ntimestep = 4\nensemble = \"langevin\"\ntemperature = 60\n[output]\ncheckpoint_every = 5\n";
+    let i = input(dir.path(), body);
+    let pot = potential_of(&i);
+    run_md(&i, mixture(), &pot, Mode::Md, false, None, &mut |_, _| {}).unwrap();
+    let err = run_md(&i, mixture(), &pot, Mode::Md, true, Some(43), &mut |_, _| {}).unwrap_err();
+    assert!(
+        err.to_string().contains("checkpoint.json: written with seed 42"),
+        "{err}"
+    );
+    let other_dt = input(dir.path(), &body.replace("timestep = 4", "timestep = 2"));
+    let err = run_md(&other_dt, mixture(), &pot, Mode::Md, true, None, &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("time step of 4 fs"), "{err}");
+    let err = run_md(&i, mixture(), &pot, Mode::Mcmd, true, None, &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("[mc]"), "{err}");
+    let path = dir.path().join("run_out/checkpoint.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("\"version\":1", "\"version\":99", 1);
+    std::fs::write(&path, text).unwrap();
+    let err = run_md(&i, mixture(), &pot, Mode::Md, true, None, &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("format version 99"), "{err}");
+}
