@@ -134,7 +134,7 @@ fn fixed_atoms_stay_put_during_relaxation() {
     };
     let relaxed = relax(s, &mut engine, &options, |_, _, _| {}).unwrap();
     assert!(relaxed.converged);
-    for i in 0..start.len() {
-        assert_eq!(relaxed.structure.positions[i] == start[i], i < 4, "atom {i}");
+    for (i, (now, before)) in relaxed.structure.positions.iter().zip(&start).enumerate() {
+        assert_eq!(now == before, i < 4, "atom {i}");
     }
 }
