@@ -72,6 +72,12 @@ pub fn run(which: Which, args: DynamicsArgs) -> Result<()> {
     let seed = args.seed.unwrap_or(input.seed);
     let structure = load_structure(&input, seed)?;
     let potential = potential(&input)?;
+    if matches!(which, Which::Md) && input.mc.is_some() {
+        eprintln!(
+            "warning: {}: [mc] is ignored by gbion md (use gbion mcmd)",
+            path.display()
+        );
+    }
     let started = Instant::now();
     let mut progress = Progress::new(args.json);
     match which {

@@ -112,6 +112,15 @@ fn relax_example_converges() {
         assert!((l - lengths[0]).abs() < 1e-3 && *l > 7.0 && *l < 8.5, "{lengths:?}");
     }
     assert!(dir.path().join("relax_out/relaxed.xyz").exists());
+
+    // An unconverged relaxation continues with --resume from its relaxed.xyz.
+    let short = example("relax", dir.path()).replace("max_steps = 500", "max_steps = 3");
+    std::fs::write(dir.path().join("short.toml"), short).unwrap();
+    let first = ok_json(&["relax", "short.toml", "--json"], dir.path());
+    assert_eq!(first["converged"], false);
+    let second = ok_json(&["relax", "short.toml", "--json", "--resume"], dir.path());
+    assert_eq!(second["resumed"], true);
+    assert!(second["energy_eV"].as_f64().unwrap() < first["energy_eV"].as_f64().unwrap());
 }
 
 /// A smaller, longer MD input for the kill test.
