@@ -251,7 +251,7 @@ fn parse_supercell(text: &str) -> Result<[usize; 3]> {
     }
 }
 
-fn parse_ordering(text: &str) -> Result<(Ordering, Option<usize>)> {
+pub(crate) fn parse_ordering(text: &str) -> Result<(Ordering, Option<usize>)> {
     if text == "random" {
         return Ok((Ordering::Random, None));
     }

@@ -95,7 +95,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
 }
 
 /// The potential named by `spec` (see [`EvalArgs::potential`]).
-fn load_potential(spec: &str, species: Option<Vec<Element>>, timeout_s: Option<f64>) -> Result<Box<dyn Potential>> {
+pub(crate) fn load_potential(
+    spec: &str,
+    species: Option<Vec<Element>>,
+    timeout_s: Option<f64>,
+) -> Result<Box<dyn Potential>> {
     if let Some(command) = spec.strip_prefix("cmd:") {
         let mut oracle = ExternalCommand::new(command);
         if let Some(t) = timeout_s {

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod build_cmd;
+mod dynamics_cmd;
 mod eval_cmd;
 mod microscopy;
 mod output;
@@ -49,6 +50,12 @@ enum Command {
     /// HAADF images: intensity profiles across grain boundaries, FFT superlattice spots.
     #[command(subcommand)]
     Haadf(microscopy::HaadfCmd),
+    /// Molecular dynamics (NVE, Langevin, Nosé–Hoover) from a TOML input; `--example` prints one.
+    Md(dynamics_cmd::DynamicsArgs),
+    /// Hybrid Monte Carlo (swaps, vacancy hops) / molecular dynamics from a TOML input; `--example` prints one.
+    Mcmd(dynamics_cmd::DynamicsArgs),
+    /// Relax positions (and optionally the cell) with FIRE or L-BFGS from a TOML input; `--example` prints one.
+    Relax(dynamics_cmd::DynamicsArgs),
 }
 
 fn main() {
@@ -63,6 +70,9 @@ fn main() {
         Command::Analyze(cmd) => analyze::run(cmd),
         Command::Eels(cmd) => microscopy::eels(cmd),
         Command::Haadf(cmd) => microscopy::haadf(cmd),
+        Command::Md(args) => dynamics_cmd::run(dynamics_cmd::Which::Md, args),
+        Command::Mcmd(args) => dynamics_cmd::run(dynamics_cmd::Which::Mcmd, args),
+        Command::Relax(args) => dynamics_cmd::run(dynamics_cmd::Which::Relax, args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
