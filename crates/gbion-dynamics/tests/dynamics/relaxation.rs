@@ -1,7 +1,8 @@
 //! Relaxation: a compressed Lennard-Jones fcc crystal relaxes (cell and positions, P = 0) to the
 //! analytic lattice constant of the truncated lattice sum, a₀ = σ (2 A₁₂ / A₆)^{1/6} with
 //! A_n = Σ_{R ≠ 0, |R| < r_c} (|R|/a)^{−n} over the fcc lattice; rattled atoms in the fixed cell return to
-//! the perfect lattice energy. Both FIRE and L-BFGS.
+//! the perfect lattice energy. Both FIRE and L-BFGS. CaO with the published pedone2006 set relaxes to the
+//! lattice constant its LAMMPS reference example reports.
 
 use crate::common::{EPSILON, SIGMA, argon_cut, fcc};
 use gbion_dynamics::Engine;
@@ -136,5 +137,39 @@ fn fixed_atoms_stay_put_during_relaxation() {
     assert!(relaxed.converged);
     for (i, (now, before)) in relaxed.structure.positions.iter().zip(&start).enumerate() {
         assert_eq!(now == before, i < 4, "atom {i}");
+    }
+}
+
+/// A published rigid-ion model: `builtin:pedone2006` (Pedone et al., J. Phys. Chem. B 110, 11780, 2006).
+/// Its LAMMPS reference example (`examples/PACKAGES/pedone/in.pedone.relax`, log of 9 Apr 2024) relaxes
+/// rocksalt CaO to "Expected lattice parameter: 4.7748" Å; L-BFGS with the cell from 4.9 Å finds it.
+#[test]
+fn lbfgs_relaxes_cao_to_the_lattice_constant_pedones_lammps_example_reports() {
+    use gbion_atoms::{Cell, Element, Structure};
+    use gbion_potentials::rigid_ion::{RigidIon, builtin};
+    let potential = RigidIon::from_toml(builtin("pedone2006").unwrap(), "builtin:pedone2006").unwrap();
+    let a = 4.9;
+    let fcc = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]];
+    let (mut elements, mut positions) = (Vec::new(), Vec::new());
+    for (symbol, offset) in [("Ca", 0.0), ("O", 0.5)] {
+        for b in fcc {
+            elements.push(Element::from_symbol(symbol).unwrap());
+            positions.push([(b[0] + offset) * a, b[1] * a, b[2] * a]);
+        }
+    }
+    let start = Structure::new(Cell::orthorhombic([a; 3]).unwrap(), elements, positions).unwrap();
+    let mut engine = Engine::new(&potential, 0.5);
+    let options = RelaxOptions {
+        algorithm: Algorithm::Lbfgs,
+        fmax: 1e-4,
+        cell: true,
+        stress_tol: 1e-7,
+        max_steps: 500,
+        ..Default::default()
+    };
+    let relaxed = relax(start, &mut engine, &options, |_, _, _| {}).unwrap();
+    assert!(relaxed.converged, "{} steps", relaxed.steps);
+    for l in relaxed.structure.cell.lengths() {
+        assert!((l - 4.7748).abs() < 1e-3, "CaO a = {l} Å vs 4.7748");
     }
 }
