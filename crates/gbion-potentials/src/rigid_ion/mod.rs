@@ -8,7 +8,7 @@
 //! q_i·Re(S*(k) e^{ik·r_i}) of the reciprocal sum and q_i/Q of the background term.
 //!
 //! Shipped parameter sets are embedded ([`builtin`], [`builtin_names`]; the list is in [`params`]):
-//! `pedone2006` (Li, Ca, Sr, Ti, Zr, O).
+//! `pedone2006` (Li, Ca, Sr, Ti, Zr, O) and `du_teter` (Li, Sr, La, Ti, Zr, O); neither covers Ta.
 
 pub mod dsf;
 pub mod ewald;
@@ -28,7 +28,10 @@ use std::path::Path;
 pub const COULOMB_EV_A: f64 = 14.399_645_478_425_668;
 
 /// The shipped parameter sets: (name, TOML text), embedded from `crates/gbion-potentials/params/`.
-const BUILTIN: &[(&str, &str)] = &[("pedone2006", include_str!("../../params/pedone2006.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("pedone2006", include_str!("../../params/pedone2006.toml")),
+    ("du_teter", include_str!("../../params/du_teter.toml")),
+];
 
 /// Names of the shipped parameter sets, for [`builtin`].
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
