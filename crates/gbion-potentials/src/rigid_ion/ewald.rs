@@ -72,8 +72,7 @@ impl EwaldParameters {
         if r >= self.real_cutoff {
             return (0.0, 0.0);
         }
-        let erfc = puruspe::erfc(self.alpha * r);
-        let gauss = (-self.alpha * self.alpha * r * r).exp();
+        let (erfc, gauss) = super::erfc_and_gauss(self.alpha * r);
         let energy = erfc / r;
         (energy, -energy / r - FRAC_2_SQRT_PI * self.alpha * gauss / r)
     }
