@@ -494,6 +494,13 @@ impl RigidIon {
         let positions = &structure.positions;
         let range2 = self.range * self.range;
         let n = self.species.len();
+        // Cartesian translations of the image shifts in {−1, 0, 1}³ (all of them once the cell is wider
+        // than twice the range); others are computed when met.
+        let translations: [Vec3; 27] = std::array::from_fn(|k| {
+            structure
+                .cell
+                .translation([k as i32 / 9 - 1, k as i32 / 3 % 3 - 1, k as i32 % 3 - 1])
+        });
         for i in 0..positions.len() {
             let (neighbors, shifts) = list.row(i);
             let origin = positions[i];
@@ -502,7 +509,13 @@ impl RigidIon {
                 let j = j as usize;
                 let mut vector = linalg::sub(positions[j], origin);
                 if shift != [0, 0, 0] {
-                    vector = linalg::add(vector, structure.cell.translation(shift));
+                    let translation = match shift {
+                        [-1..=1, -1..=1, -1..=1] => {
+                            translations[(9 * (shift[0] + 1) + 3 * (shift[1] + 1) + shift[2] + 1) as usize]
+                        }
+                        _ => structure.cell.translation(shift),
+                    };
+                    vector = linalg::add(vector, translation);
                 }
                 let r2 = linalg::dot(vector, vector);
                 if r2 >= range2 {
