@@ -4,7 +4,8 @@
 //! E = E_real + E_recip + E_self + E_background (Ewald 1921; Allen & Tildesley, *Computer Simulation of
 //! Liquids*, 2nd ed., §6.2), all times k_e = e²/4πε₀ (eV·Å), charges in e, lengths in Å:
 //! - E_real = Σ_{pairs i<j, images n} q_i q_j erfc(α r_ijn)/r_ijn (with an atom's own images, each ±n once),
-//!   summed by the caller over its neighbour list ([`real_space`]);
+//!   summed by the caller over its neighbour list ([`EwaldParameters::real_space`], which the model's loop
+//!   reads from a cubic Hermite table built per evaluation: ≤ 1.4e-11 relative in energy, `table.rs`);
 //! - E_recip = (2π/V) Σ_{k≠0} exp(−k²/4α²)/k² |S(k)|², S(k) = Σ_j q_j exp(i k·r_j), k = 2π m·(M⁻¹)ᵀ over
 //!   integer m with |k| ≤ k_c (a sphere, so any cell shape is treated alike);
 //! - E_self = −(α/√π) Σ_i q_i²;

@@ -266,29 +266,6 @@ impl Accumulator {
         }
     }
 
-    /// A pair term of energy `energy` and derivative `derivative` = dE/dr at pair vector r_ij = `vector`.
-    #[inline(always)]
-    fn add_pair(&mut self, i: usize, j: usize, vector: Vec3, distance: f64, energy: f64, derivative: f64) {
-        self.energy += energy;
-        if let Some(energies) = self.energies.as_mut() {
-            energies[i] += 0.5 * energy;
-            energies[j] += 0.5 * energy;
-        }
-        if self.forces.is_none() && self.virial.is_none() {
-            return;
-        }
-        let gradient = linalg::scale(vector, derivative / distance);
-        if let Some(forces) = self.forces.as_mut() {
-            for c in 0..3 {
-                forces[i][c] += gradient[c];
-                forces[j][c] -= gradient[c];
-            }
-        }
-        if let Some(virial) = self.virial.as_mut() {
-            accumulate_virial(virial, vector, gradient);
-        }
-    }
-
     fn add_atom(&mut self, i: usize, energy: f64) {
         self.energy += energy;
         if let Some(energies) = self.energies.as_mut() {
@@ -501,10 +478,20 @@ impl RigidIon {
                 .cell
                 .translation([k as i32 / 9 - 1, k as i32 / 3 % 3 - 1, k as i32 % 3 - 1])
         });
+        // Sums in locals (the per-atom arrays taken out of `sums`), the force and energy of atom i summed
+        // over its row before they are stored.
+        let mut energy_sum = 0.0;
+        let mut virial = [0.0; 6];
+        let want_virial = sums.virial.is_some();
+        let mut forces = sums.forces.take();
+        let mut energies = sums.energies.take();
+        let want_gradient = forces.is_some() || want_virial;
         for i in 0..positions.len() {
             let (neighbors, shifts) = list.row(i);
             let origin = positions[i];
             let row = &self.kernels[types[i] * n..(types[i] + 1) * n];
+            let mut force_i = [0.0; 3];
+            let mut energy_i = 0.0;
             for (&j, &shift) in neighbors.iter().zip(shifts) {
                 let j = j as usize;
                 let mut vector = linalg::sub(positions[j], origin);
@@ -523,8 +510,37 @@ impl RigidIon {
                 }
                 let r = r2.sqrt();
                 let (energy, derivative) = row[types[j]].evaluate(r, coulomb);
-                sums.add_pair(i, j, vector, r, energy, derivative);
+                energy_sum += energy;
+                if let Some(energies) = energies.as_mut() {
+                    energy_i += 0.5 * energy;
+                    energies[j] += 0.5 * energy;
+                }
+                if want_gradient {
+                    // ∂E/∂r_j = (dE/dr) r_ij/r; atom i gets the opposite.
+                    let gradient = linalg::scale(vector, derivative / r);
+                    if let Some(forces) = forces.as_mut() {
+                        for c in 0..3 {
+                            force_i[c] += gradient[c];
+                            forces[j][c] -= gradient[c];
+                        }
+                    }
+                    if want_virial {
+                        accumulate_virial(&mut virial, vector, gradient);
+                    }
+                }
             }
+            if let Some(forces) = forces.as_mut() {
+                (0..3).for_each(|c| forces[i][c] += force_i[c]);
+            }
+            if let Some(energies) = energies.as_mut() {
+                energies[i] += energy_i;
+            }
+        }
+        sums.energy += energy_sum;
+        sums.forces = forces;
+        sums.energies = energies;
+        if let Some(sum) = sums.virial.as_mut() {
+            sum.iter_mut().zip(virial).for_each(|(s, v)| *s += v);
         }
     }
 
