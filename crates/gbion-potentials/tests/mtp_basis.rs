@@ -354,3 +354,43 @@ fn assert_levels_well_formed(levels: impl Iterator<Item = usize>) {
         assert!(mapping.iter().all(|&m| m < basis.alpha_moments_count));
     }
 }
+
+/// `MtpParameters::untrained` lays the generated basis out as an MLIP untrained file: the MLIP level-8
+/// template's header (species, Chebyshev basis, distances), the generated `alpha_*` arrays, no
+/// coefficients; written and read back unchanged, byte for byte.
+#[test]
+fn untrained_parameters_write_as_an_mlip_template_and_read_back() {
+    use gbion_potentials::mtp::MtpParameters;
+    let dir = tempfile::tempdir().unwrap();
+    let template = MtpParameters::read(std::path::Path::new(&format!(
+        "{}/tests/fixtures/mtp_untrained/08.mtp",
+        env!("CARGO_MANIFEST_DIR")
+    )))
+    .unwrap();
+    let generated = MtpParameters::untrained(8, 1, 0.5, 5.0, 8).unwrap();
+    let basis = untrained_basis(8).unwrap();
+    assert_eq!(
+        (generated.alpha_index_basic.clone(), generated.alpha_index_times.clone()),
+        (basis.alpha_index_basic, basis.alpha_index_times)
+    );
+    for (a, b) in [
+        (generated.species_count, template.species_count),
+        (generated.radial_basis_size, template.radial_basis_size),
+        (generated.radial_funcs_count, template.radial_funcs_count),
+    ] {
+        assert_eq!(a, b);
+    }
+    assert_eq!(
+        (generated.min_dist, generated.max_dist),
+        (template.min_dist, template.max_dist)
+    );
+    assert_eq!(generated.potential_name, template.potential_name);
+    assert!(generated.radial_coeffs.is_none() && generated.moment_coeffs.is_none());
+    let path = dir.path().join("untrained_16.mtp");
+    let level16 = MtpParameters::untrained(16, 5, 1.0, 5.0, 8).unwrap();
+    level16.write(&path).unwrap();
+    let back = MtpParameters::read(&path).unwrap();
+    assert_eq!(back, level16);
+    assert_eq!(back.to_mtp_string(), std::fs::read_to_string(&path).unwrap());
+    assert!(MtpParameters::untrained(1, 1, 0.5, 5.0, 8).is_err());
+}
