@@ -9,9 +9,12 @@
 //! f_shift = −[erfc(αr_c)/r_c² + (2α/√π)·exp(−α²r_c²)/r_c]: this is ½q_i² lim_{r→0}[V(r) − 1/r], the same
 //! constant LAMMPS adds (its `e_self`). With α = 0 the model is the undamped shifted-force Coulomb.
 //!
-//! α in 1/Å, r_c in Å. The erfc here is accurate to machine precision; LAMMPS' coul/dsf uses the
-//! Abramowitz & Stegun 7.1.26 polynomial (absolute error ≤ 1.5·10⁻⁷ in erfc), which bounds how closely the two
-//! can agree (see the LAMMPS fixtures' README).
+//! α in 1/Å, r_c in Å. [`Dsf::pair`] is accurate to machine precision (erfc(x) = exp(−x²)·erfcx(x), the
+//! Gaussian shared with the force; see [`super::erfc_and_gauss`]); the model's evaluation loop reads V and
+//! dV/dr from a cubic Hermite table of it (error ≤ 1.4e-11 relative in V, ≤ 1.1e-8 relative in dV/dr at
+//! 0.5 Å, falling as r⁻³ beyond; `table.rs`). LAMMPS' coul/dsf uses the Abramowitz & Stegun 7.1.26
+//! polynomial (absolute error ≤ 1.5·10⁻⁷ in erfc), which bounds how closely the two can agree (see the
+//! LAMMPS fixtures' README).
 
 use std::f64::consts::FRAC_2_SQRT_PI;
 
@@ -54,8 +57,7 @@ impl Dsf {
         if r >= self.cutoff {
             return (0.0, 0.0);
         }
-        let erfc = puruspe::erfc(self.alpha * r);
-        let gauss = (-self.alpha * self.alpha * r * r).exp();
+        let (erfc, gauss) = super::erfc_and_gauss(self.alpha * r);
         let energy = erfc / r - self.e_shift - r * self.f_shift;
         let derivative = -erfc / (r * r) - FRAC_2_SQRT_PI * self.alpha * gauss / r - self.f_shift;
         (energy, derivative)

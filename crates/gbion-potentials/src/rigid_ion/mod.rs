@@ -8,12 +8,13 @@
 //! q_i·Re(S*(k) e^{ik·r_i}) of the reciprocal sum and q_i/Q of the background term.
 //!
 //! Shipped parameter sets are embedded ([`builtin`], [`builtin_names`]; the list is in [`params`]):
-//! `pedone2006` (Li, Ca, Sr, Ti, Zr, O).
+//! `pedone2006` (Li, Ca, Sr, Ti, Zr, O) and `du_teter` (Li, Sr, La, Ti, Zr, O); neither covers Ta.
 
 pub mod dsf;
 pub mod ewald;
 pub mod pair;
 pub mod params;
+mod table;
 
 use crate::potential::{ListRequest, Output, Potential, Request, accumulate_virial, require_list, stress_from_virial};
 use crate::{Change, Error, Result};
@@ -23,12 +24,27 @@ use gbion_atoms::{Cell, Element, ListKind, NeighborList, Structure, Vec3, linalg
 use pair::PairTerm;
 use params::{CoulombSpec, Parameters};
 use std::path::Path;
+use std::sync::Arc;
+use table::Table;
 
 /// k_e = e²/(4πε₀) in eV·Å (CODATA 2018). LAMMPS `units metal` uses 14.399645 (3·10⁻⁸ relative lower).
 pub const COULOMB_EV_A: f64 = 14.399_645_478_425_668;
 
+/// (erfc(x), exp(−x²)) for x ≥ 0, as erfc(x) = exp(−x²)·erfcx(x): one exponential shared by the Coulomb
+/// energy and force of a pair, and erfcx from libcerf's piecewise Chebyshev fit (relative error ~1e-15, a
+/// table lookup and a degree-9 polynomial) instead of a 26-term Chebyshev recurrence plus an exponential.
+#[inline]
+pub(crate) fn erfc_and_gauss(x: f64) -> (f64, f64) {
+    debug_assert!(x >= 0.0, "erfc_and_gauss({x})");
+    let gauss = (-x * x).exp();
+    (gauss * puruspe::erfcx(x), gauss)
+}
+
 /// The shipped parameter sets: (name, TOML text), embedded from `crates/gbion-potentials/params/`.
-const BUILTIN: &[(&str, &str)] = &[("pedone2006", include_str!("../../params/pedone2006.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("pedone2006", include_str!("../../params/pedone2006.toml")),
+    ("du_teter", include_str!("../../params/du_teter.toml")),
+];
 
 /// Names of the shipped parameter sets, for [`builtin`].
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
@@ -51,6 +67,11 @@ pub struct RigidIon {
     type_by_number: [u8; 256],
     /// Pair term of types (a, b) at a·n + b (symmetric); `None` when the pair has no short-range term.
     pair_terms: Vec<Option<PairTerm>>,
+    /// Charge product and short-range term of types (a, b) at a·n + b, for the evaluation loops.
+    kernels: Vec<PairKernel>,
+    /// The DSF pair function's table (DSF models only; Ewald's depends on the structure and is built per
+    /// evaluation).
+    dsf_table: Option<Arc<Table>>,
     coulomb: CoulombSpec,
     range: f64,
 }
@@ -84,6 +105,149 @@ impl CoulombEval {
     }
 }
 
+/// The pairwise Coulomb part, (v, dv/dr) per unit k_e·q_i·q_j, for loops specialised per method.
+trait PairCoulomb {
+    fn pair(&self, r: f64) -> (f64, f64);
+}
+
+struct NoCoulomb;
+
+impl PairCoulomb for NoCoulomb {
+    #[inline(always)]
+    fn pair(&self, _r: f64) -> (f64, f64) {
+        (0.0, 0.0)
+    }
+}
+
+impl PairCoulomb for EwaldParameters {
+    #[inline(always)]
+    fn pair(&self, r: f64) -> (f64, f64) {
+        self.real_space(r)
+    }
+}
+
+impl PairCoulomb for Dsf {
+    #[inline(always)]
+    fn pair(&self, r: f64) -> (f64, f64) {
+        Dsf::pair(self, r)
+    }
+}
+
+impl PairCoulomb for CoulombEval {
+    #[inline]
+    fn pair(&self, r: f64) -> (f64, f64) {
+        CoulombEval::pair(self, r)
+    }
+}
+
+/// A Coulomb pair function read from its cubic Hermite table ([`table`]) between the table's start and
+/// the cutoff, evaluated exactly below the start, zero at and beyond the cutoff.
+struct Tabulated<'a, C> {
+    table: &'a Table,
+    exact: &'a C,
+    cutoff: f64,
+}
+
+impl<C: PairCoulomb> PairCoulomb for Tabulated<'_, C> {
+    #[inline(always)]
+    fn pair(&self, r: f64) -> (f64, f64) {
+        if r >= self.cutoff {
+            (0.0, 0.0)
+        } else if r >= self.table.r_lo() {
+            self.table.eval(r)
+        } else {
+            self.exact.pair(r)
+        }
+    }
+}
+
+/// The table of `exact` from [`table::R_LO`] to `cutoff` (a single dummy interval when the cutoff is
+/// shorter, so that every distance goes to the exact function).
+fn coulomb_table(exact: &impl PairCoulomb, cutoff: f64) -> Table {
+    let r_hi = cutoff.max(2.0 * table::R_LO);
+    Table::new(|r| exact.pair(r), table::R_LO, r_hi, table::SPACING)
+}
+
+/// The short-range term of one pair of types as the evaluation loop uses it.
+#[derive(Clone, Debug)]
+enum Short {
+    None,
+    /// A lone Buckingham form, cut or shifted: A·exp(−r/ρ) − C/r⁶ − offset below r_c (the arithmetic of
+    /// [`PairTerm::energy_and_derivative`], inline).
+    Buckingham {
+        a: f64,
+        rho: f64,
+        c: f64,
+        offset: f64,
+        cutoff: f64,
+    },
+    /// Anything else: the general term.
+    Term(PairTerm),
+}
+
+impl Short {
+    fn new(term: Option<&PairTerm>) -> Short {
+        match term {
+            None => Short::None,
+            Some(term) => match term.lone_buckingham() {
+                Some((a, rho, c, offset)) => Short::Buckingham {
+                    a,
+                    rho,
+                    c,
+                    offset,
+                    cutoff: term.cutoff(),
+                },
+                None => Short::Term(term.clone()),
+            },
+        }
+    }
+
+    /// (E, dE/dr) at distance `r`.
+    #[inline(always)]
+    fn energy_and_derivative(&self, r: f64) -> (f64, f64) {
+        match *self {
+            Short::None => (0.0, 0.0),
+            Short::Buckingham {
+                a,
+                rho,
+                c,
+                offset,
+                cutoff,
+            } => {
+                if r >= cutoff {
+                    return (0.0, 0.0);
+                }
+                let repulsion = a * (-r / rho).exp();
+                let r2 = r * r;
+                let dispersion = c / (r2 * r2 * r2);
+                (repulsion - dispersion - offset, -repulsion / rho + 6.0 * dispersion / r)
+            }
+            Short::Term(ref term) => term.energy_and_derivative(r),
+        }
+    }
+}
+
+/// One pair of types: k_e·q_a·q_b and the short-range term.
+#[derive(Clone, Debug)]
+struct PairKernel {
+    ke_qq: f64,
+    short: Short,
+}
+
+impl PairKernel {
+    /// (E, dE/dr) of the pair at distance `r`.
+    #[inline(always)]
+    fn evaluate<C: PairCoulomb>(&self, r: f64, coulomb: &C) -> (f64, f64) {
+        let (mut energy, mut derivative) = self.short.energy_and_derivative(r);
+        if self.ke_qq != 0.0 {
+            let (v, dv) = coulomb.pair(r);
+            energy += self.ke_qq * v;
+            derivative += self.ke_qq * dv;
+        }
+        (energy, derivative)
+    }
+}
+
 /// Sums of one evaluation: energy, per-atom energies, forces and virial, as asked.
 struct Accumulator {
     energy: f64,
@@ -99,29 +263,6 @@ impl Accumulator {
             energies: request.energies.then(|| vec![0.0; n]),
             forces: request.forces.then(|| vec![[0.0; 3]; n]),
             virial: request.stress.then_some([0.0; 6]),
-        }
-    }
-
-    /// A pair term of energy `energy` and derivative `derivative` = dE/dr at pair vector r_ij = `vector`.
-    #[inline]
-    fn add_pair(&mut self, i: usize, j: usize, vector: Vec3, distance: f64, energy: f64, derivative: f64) {
-        self.energy += energy;
-        if let Some(energies) = self.energies.as_mut() {
-            energies[i] += 0.5 * energy;
-            energies[j] += 0.5 * energy;
-        }
-        if self.forces.is_none() && self.virial.is_none() {
-            return;
-        }
-        let gradient = linalg::scale(vector, derivative / distance);
-        if let Some(forces) = self.forces.as_mut() {
-            for c in 0..3 {
-                forces[i][c] += gradient[c];
-                forces[j][c] -= gradient[c];
-            }
-        }
-        if let Some(virial) = self.virial.as_mut() {
-            accumulate_virial(virial, vector, gradient);
         }
     }
 
@@ -182,6 +323,12 @@ impl RigidIon {
             CoulombSpec::None => range,
             CoulombSpec::Ewald { cutoff, .. } | CoulombSpec::Dsf { cutoff, .. } => range.max(cutoff),
         };
+        let kernels = (0..n * n)
+            .map(|ab| PairKernel {
+                ke_qq: COULOMB_EV_A * (parameters.charges[ab / n] * parameters.charges[ab % n]),
+                short: Short::new(pair_terms[ab].as_ref()),
+            })
+            .collect();
         RigidIon {
             name: parameters.name,
             citation: parameters.citation,
@@ -189,6 +336,11 @@ impl RigidIon {
             charges: parameters.charges,
             type_by_number,
             pair_terms,
+            kernels,
+            dsf_table: match parameters.coulomb {
+                CoulombSpec::Dsf { alpha, cutoff } => Some(Arc::new(coulomb_table(&Dsf::new(alpha, cutoff), cutoff))),
+                _ => None,
+            },
             coulomb: parameters.coulomb,
             range,
         }
@@ -270,51 +422,125 @@ impl RigidIon {
         }
     }
 
-    /// (E, dE/dr) of the pairwise interaction of types `a`, `b` with charge product `qq` at distance `r`.
+    /// (E, dE/dr) of the pairwise interaction of types `a`, `b` at distance `r`.
     #[inline]
-    fn pair_interaction(&self, a: usize, b: usize, qq: f64, r: f64, coulomb: &CoulombEval) -> (f64, f64) {
-        let (mut energy, mut derivative) = match &self.pair_terms[a * self.species.len() + b] {
-            Some(term) => term.energy_and_derivative(r),
-            None => (0.0, 0.0),
-        };
-        if qq != 0.0 {
-            let (v, dv) = coulomb.pair(r);
-            energy += COULOMB_EV_A * qq * v;
-            derivative += COULOMB_EV_A * qq * dv;
-        }
-        (energy, derivative)
+    fn pair_interaction<C: PairCoulomb>(&self, a: usize, b: usize, r: f64, coulomb: &C) -> (f64, f64) {
+        self.kernels[a * self.species.len() + b].evaluate(r, coulomb)
     }
 
-    /// All pair terms over the half list.
+    /// All pair terms over the half list, with the loop specialised to the Coulomb method.
     fn real_space(
         &self,
         structure: &Structure,
         list: &NeighborList,
         types: &[usize],
-        charges: &[f64],
         coulomb: &CoulombEval,
+        sums: &mut Accumulator,
+    ) {
+        match coulomb {
+            CoulombEval::None => self.real_space_with(structure, list, types, &NoCoulomb, sums),
+            CoulombEval::Ewald(parameters) => {
+                let table = coulomb_table(parameters, parameters.real_cutoff);
+                let tabulated = Tabulated {
+                    table: &table,
+                    exact: parameters,
+                    cutoff: parameters.real_cutoff,
+                };
+                self.real_space_with(structure, list, types, &tabulated, sums)
+            }
+            CoulombEval::Dsf(dsf) => {
+                let table = self.dsf_table.as_deref().expect("DSF models carry their table");
+                let tabulated = Tabulated {
+                    table,
+                    exact: dsf,
+                    cutoff: dsf.cutoff(),
+                };
+                self.real_space_with(structure, list, types, &tabulated, sums)
+            }
+        }
+    }
+
+    fn real_space_with<C: PairCoulomb>(
+        &self,
+        structure: &Structure,
+        list: &NeighborList,
+        types: &[usize],
+        coulomb: &C,
         sums: &mut Accumulator,
     ) {
         let positions = &structure.positions;
         let range2 = self.range * self.range;
+        let n = self.species.len();
+        // Cartesian translations of the image shifts in {−1, 0, 1}³ (all of them once the cell is wider
+        // than twice the range); others are computed when met.
+        let translations: [Vec3; 27] = std::array::from_fn(|k| {
+            structure
+                .cell
+                .translation([k as i32 / 9 - 1, k as i32 / 3 % 3 - 1, k as i32 % 3 - 1])
+        });
+        // Sums in locals (the per-atom arrays taken out of `sums`), the force and energy of atom i summed
+        // over its row before they are stored.
+        let mut energy_sum = 0.0;
+        let mut virial = [0.0; 6];
+        let want_virial = sums.virial.is_some();
+        let mut forces = sums.forces.take();
+        let mut energies = sums.energies.take();
+        let want_gradient = forces.is_some() || want_virial;
         for i in 0..positions.len() {
             let (neighbors, shifts) = list.row(i);
             let origin = positions[i];
+            let row = &self.kernels[types[i] * n..(types[i] + 1) * n];
+            let mut force_i = [0.0; 3];
+            let mut energy_i = 0.0;
             for (&j, &shift) in neighbors.iter().zip(shifts) {
                 let j = j as usize;
                 let mut vector = linalg::sub(positions[j], origin);
                 if shift != [0, 0, 0] {
-                    vector = linalg::add(vector, structure.cell.translation(shift));
+                    let translation = match shift {
+                        [-1..=1, -1..=1, -1..=1] => {
+                            translations[(9 * (shift[0] + 1) + 3 * (shift[1] + 1) + shift[2] + 1) as usize]
+                        }
+                        _ => structure.cell.translation(shift),
+                    };
+                    vector = linalg::add(vector, translation);
                 }
                 let r2 = linalg::dot(vector, vector);
                 if r2 >= range2 {
                     continue;
                 }
                 let r = r2.sqrt();
-                let (energy, derivative) =
-                    self.pair_interaction(types[i], types[j], charges[i] * charges[j], r, coulomb);
-                sums.add_pair(i, j, vector, r, energy, derivative);
+                let (energy, derivative) = row[types[j]].evaluate(r, coulomb);
+                energy_sum += energy;
+                if let Some(energies) = energies.as_mut() {
+                    energy_i += 0.5 * energy;
+                    energies[j] += 0.5 * energy;
+                }
+                if want_gradient {
+                    // ∂E/∂r_j = (dE/dr) r_ij/r; atom i gets the opposite.
+                    let gradient = linalg::scale(vector, derivative / r);
+                    if let Some(forces) = forces.as_mut() {
+                        for c in 0..3 {
+                            force_i[c] += gradient[c];
+                            forces[j][c] -= gradient[c];
+                        }
+                    }
+                    if want_virial {
+                        accumulate_virial(&mut virial, vector, gradient);
+                    }
+                }
             }
+            if let Some(forces) = forces.as_mut() {
+                (0..3).for_each(|c| forces[i][c] += force_i[c]);
+            }
+            if let Some(energies) = energies.as_mut() {
+                energies[i] += energy_i;
+            }
+        }
+        sums.energy += energy_sum;
+        sums.forces = forces;
+        sums.energies = energies;
+        if let Some(sum) = sums.virial.as_mut() {
+            sum.iter_mut().zip(virial).for_each(|(s, v)| *s += v);
         }
     }
 
@@ -370,13 +596,40 @@ impl RigidIon {
         t: usize,
         position: Vec3,
     ) -> f64 {
-        let coulomb = self.local_coulomb();
+        match (self.local_coulomb(), self.dsf_table.as_deref()) {
+            (CoulombEval::Dsf(dsf), Some(table)) => {
+                let tabulated = Tabulated {
+                    table,
+                    exact: &dsf,
+                    cutoff: dsf.cutoff(),
+                };
+                let self_term = dsf.self_energy_per_charge_squared();
+                self.site_energy_with(cell, positions, types, atom, t, position, &tabulated, self_term)
+            }
+            _ => self.site_energy_with(cell, positions, types, atom, t, position, &NoCoulomb, 0.0),
+        }
+    }
+
+    /// [`Self::site_energy`] with the pairwise Coulomb function `coulomb` and self energy per unit k_e·q²
+    /// `self_term`.
+    #[allow(clippy::too_many_arguments)]
+    fn site_energy_with<C: PairCoulomb>(
+        &self,
+        cell: &Cell,
+        positions: &[Vec3],
+        types: &[usize],
+        atom: usize,
+        t: usize,
+        position: Vec3,
+        coulomb: &C,
+        self_term: f64,
+    ) -> f64 {
         let q = self.charges[t];
         let inverse = linalg::inverse(cell.matrix()).expect("a valid cell has an inverse");
         let heights = cell.heights();
         let pbc = cell.pbc();
         let reach: [f64; 3] = std::array::from_fn(|d| if pbc[d] { self.range / heights[d] } else { 0.0 });
-        let mut energy = COULOMB_EV_A * coulomb.self_energy_per_charge_squared() * q * q;
+        let mut energy = COULOMB_EV_A * self_term * q * q;
         for (j, &x) in positions.iter().enumerate() {
             let (other, factor) = if j == atom { (t, 0.5) } else { (types[j], 1.0) };
             let origin = if j == atom { position } else { x };
@@ -393,7 +646,7 @@ impl RigidIon {
                         let shifted = [s[0] + n0 as f64, s[1] + n1 as f64, s[2] + n2 as f64];
                         let r = linalg::norm(cell.to_cartesian(shifted));
                         if r < self.range {
-                            energy += factor * self.pair_interaction(t, other, q * self.charges[other], r, &coulomb).0;
+                            energy += factor * self.pair_interaction(t, other, r, coulomb).0;
                         }
                     }
                 }
@@ -505,7 +758,7 @@ impl Potential for RigidIon {
         let charges = self.atom_charges(&types);
         let coulomb = self.coulomb_for(structure, &charges);
         let mut sums = Accumulator::new(structure.len(), request);
-        self.real_space(structure, list, &types, &charges, &coulomb, &mut sums);
+        self.real_space(structure, list, &types, &coulomb, &mut sums);
         self.coulomb_terms(structure, &charges, &coulomb, request, &mut sums)?;
         let stress = sums
             .virial

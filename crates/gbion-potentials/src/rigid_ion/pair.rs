@@ -114,6 +114,18 @@ impl PairTerm {
         })
     }
 
+    /// (A, ρ, C, offset) when this term is a single Buckingham form, cut or shifted (offset φ(r_c) or 0):
+    /// the case the rigid-ion evaluation loop handles inline, with the same arithmetic as
+    /// [`PairTerm::energy_and_derivative`].
+    pub(crate) fn lone_buckingham(&self) -> Option<(f64, f64, f64, f64)> {
+        match (self.forms.as_slice(), self.mode) {
+            ([PairForm::Buckingham { a, rho, c }], CutoffMode::Cut | CutoffMode::Shift) => {
+                Some((*a, *rho, *c, self.offset))
+            }
+            _ => None,
+        }
+    }
+
     /// (E(r), dE/dr) with the cutoff treatment applied; (0, 0) at and beyond r_c.
     #[inline]
     pub fn energy_and_derivative(&self, r: f64) -> (f64, f64) {
