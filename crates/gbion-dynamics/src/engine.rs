@@ -79,4 +79,17 @@ impl<'p> Engine<'p> {
         };
         Ok(potential.energy_change(structure, list, change).transpose()?)
     }
+
+    /// [`Self::energy_change`] with the list used as it stands, without the O(N) rebuild test, for a caller
+    /// that knows the positions and the cell are those of the last evaluation through this engine (a run
+    /// of swap moves, which change no position). Falls back to [`Self::energy_change`] when there is no
+    /// list yet or the number of atoms differs.
+    pub fn energy_change_unmoved(&mut self, structure: &Structure, change: &Change) -> Result<Option<f64>> {
+        match &self.list {
+            Some(list) if list.len() == structure.len() => {
+                Ok(self.potential.energy_change(structure, list, change).transpose()?)
+            }
+            _ => self.energy_change(structure, change),
+        }
+    }
 }

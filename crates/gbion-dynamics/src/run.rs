@@ -326,10 +326,13 @@ pub fn run_md(
             && next.is_multiple_of(settings.md_steps)
         {
             let mut energy = state.potential_energy;
-            let mut any = false;
-            for _ in 0..settings.attempts {
-                any |= mc.attempt(&mut state.structure, &mut energy, &mut engine, &mut rng)?;
-            }
+            let any = mc.attempts(
+                settings.attempts,
+                &mut state.structure,
+                &mut energy,
+                &mut engine,
+                &mut rng,
+            )?;
             if any {
                 state.evaluate(&mut engine, stress || always_stress)?;
             }

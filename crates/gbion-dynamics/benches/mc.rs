@@ -1,0 +1,100 @@
+//! Monte Carlo speed (issue 7): Li ↔ Sr swap attempts per second through [`MonteCarlo::attempts`] with the
+//! MTP's local energy differences, on LSTZ0.75-like perovskite cells of ≈ 1k, 10k and 100k atoms
+//! (the construction of gbion-potentials' `benches/mtp.rs`: level 16, 5 species, cutoff 5 Å; Li0.375
+//! Sr0.4375 □0.1875 on A, Ta0.75 Zr0.25 on B, a = 3.95 Å, 0.05 Å noise), 1000 K, neighbour-list skin 1 Å.
+//! One iteration is `ATTEMPTS` attempts; criterion's throughput is attempts per second. The goal is
+//! ≥ 1,000 per second at 10k atoms with a cost per attempt independent of the number of atoms.
+//! Run with `RAYON_NUM_THREADS=1` (the local energy change is serial anyway).
+//!
+//! The current energy passed to the sampler is 0: with a local energy change it is only accumulated, never
+//! used, so the full evaluation of the cell is skipped.
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use gbion_atoms::{Cell, Element, Structure, Vec3};
+use gbion_dynamics::Engine;
+use gbion_dynamics::mc::{MonteCarlo, MoveKind};
+use gbion_potentials::mtp::Mtp;
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::path::Path;
+
+const LATTICE: f64 = 3.95;
+const ATTEMPTS: u64 = 200;
+
+fn element(symbol: &str) -> Element {
+    Element::from_symbol(symbol).unwrap()
+}
+
+/// The perovskite with random A-site (Li/Sr/vacancy) and B-site (Ta/Zr) occupation and 0.05 Å noise.
+fn lstz(cells: [usize; 3]) -> Structure {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(75);
+    let mut elements = Vec::new();
+    let mut positions: Vec<Vec3> = Vec::new();
+    let mut place = |e: &str, frac: [f64; 3], cell: [usize; 3], rng: &mut Xoshiro256PlusPlus| {
+        elements.push(element(e));
+        positions.push([0, 1, 2].map(|d| (cell[d] as f64 + frac[d]) * LATTICE + rng.random_range(-0.05..0.05)));
+    };
+    for i in 0..cells[0] {
+        for j in 0..cells[1] {
+            for k in 0..cells[2] {
+                let cell = [i, j, k];
+                let a: f64 = rng.random_range(0.0..1.0);
+                if a < 0.375 {
+                    place("Li", [0.0; 3], cell, &mut rng);
+                } else if a < 0.8125 {
+                    place("Sr", [0.0; 3], cell, &mut rng);
+                }
+                let b = if rng.random_range(0.0..1.0) < 0.75 { "Ta" } else { "Zr" };
+                place(b, [0.5; 3], cell, &mut rng);
+                for o in [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]] {
+                    place("O", o, cell, &mut rng);
+                }
+            }
+        }
+    }
+    let lengths = cells.map(|c| c as f64 * LATTICE);
+    Structure::new(Cell::orthorhombic(lengths).unwrap(), elements, positions).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../gbion-potentials/tests/fixtures/mtp/potentials/l16_5sp.mtp");
+    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
+    let mtp = Mtp::read(&path).unwrap().with_species(species).unwrap();
+    let mut group = c.benchmark_group("mc_swap_li_sr_mtp_l16");
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(ATTEMPTS));
+    for cells in [[6, 6, 6], [12, 12, 14], [27, 27, 28]] {
+        let mut structure = lstz(cells);
+        let mut engine = Engine::new(&mtp, 1.0);
+        engine.list_for(&structure).unwrap();
+        let mut mc = MonteCarlo::new(
+            vec![MoveKind::Swap {
+                a: element("Li"),
+                b: element("Sr"),
+            }],
+            1000.0,
+        )
+        .unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut energy = 0.0;
+        group.bench_function(format!("{}_atoms", structure.len()), |b| {
+            b.iter(|| {
+                mc.attempts(ATTEMPTS, &mut structure, &mut energy, &mut engine, &mut rng)
+                    .unwrap()
+            })
+        });
+        let s = mc.stats[0];
+        eprintln!(
+            "{} atoms: {} attempts, acceptance {:.3}",
+            structure.len(),
+            s.attempted,
+            s.ratio()
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
