@@ -21,7 +21,7 @@ use crate::{Error, Result};
 use std::ops::ControlFlow;
 
 /// Candidates tested together in [`RowScanner::scan`].
-const LANES: usize = 4;
+const LANES: usize = 8;
 
 /// Atoms sorted into bins: positions wrapped into the cell along periodic directions and stored in bin
 /// order (structure of arrays, padded by [`LANES`] entries), with the image offset that was removed and
@@ -241,16 +241,8 @@ pub(super) struct RowScanner<'a> {
     kind: ListKind,
     /// Half lists: the first binned atom of each bin whose caller's index exceeds the current row's.
     cursor: Vec<usize>,
-    /// The bins around bin `neighbor_bins_of` (flat index).
-    neighbor_bins: Vec<NeighborBin>,
-    neighbor_bins_of: Option<usize>,
-}
-
-/// A bin of the stencil around a row's bin: its flat index, the image shift S crossed and S·M (Å).
-struct NeighborBin {
-    bin: usize,
-    shift: [i32; 3],
-    translation: Vec3,
+    /// Whether the CPU runs the AVX2 kernel (8 lanes); otherwise the portable one (4 lanes).
+    avx2: bool,
 }
 
 impl<'a> RowScanner<'a> {
@@ -262,74 +254,85 @@ impl<'a> RowScanner<'a> {
             range2_f32: f32_threshold(range2, binning.largest_coordinate),
             kind,
             cursor: binning.bin_start[..n_bins].to_vec(),
-            neighbor_bins: Vec::new(),
-            neighbor_bins_of: None,
+            avx2: has_avx2(),
         }
     }
 
     /// Call `hit` for every neighbour of atom `i` within range other than the atom's own images: for a
     /// half list the atoms j > i (rows must then be visited in order i = 0, 1, 2, …), for a full list
     /// every atom j ≠ i; each at every image shift within range. Stops when `hit` breaks.
+    #[inline]
     pub(super) fn row<S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: the CPU supports AVX2 (checked at run time in `has_avx2`).
+            return unsafe { self.row_avx2(i, sink) };
+        }
+        self.row_lanes::<Portable, S>(i, sink)
+    }
+
+    /// [`Self::row`] compiled for AVX2, with blocks of 8 candidates.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn row_avx2<S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
+        self.row_lanes::<Avx2, S>(i, sink)
+    }
+
+    /// [`Self::row`] with blocks of `K::LANES` candidates. The stencil around the row's bin is walked axis by
+    /// axis from the per-axis step tables (no list of bins is built), with the partial translations and
+    /// shifts of the outer axes hoisted out of the inner loop.
+    #[inline(always)]
+    fn row_lanes<K: Kernel, S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
         let b = self.binning;
         let p = b.slot[i] as usize;
-        let own_bin = b.grid.flat(b.bin[i]);
+        let home = b.bin[i];
+        let own_bin = b.grid.flat(home);
         if self.kind == ListKind::Half {
             debug_assert_eq!(self.cursor[own_bin], p, "half-list rows are visited in order");
             self.cursor[own_bin] = p + 1;
         }
-        if self.neighbor_bins_of != Some(own_bin) {
-            self.collect_neighbor_bins(b.bin[i]);
-            self.neighbor_bins_of = Some(own_bin);
-        }
         let w = b.wrapped[p];
         let image = b.image[p];
-        for entry in &self.neighbor_bins {
-            let bin = entry.bin;
-            let end = b.bin_start[bin + 1];
-            let (first, split) = match self.kind {
-                ListKind::Half => (self.cursor[bin], None),
-                ListKind::Full => (b.bin_start[bin], (bin == own_bin).then_some(p)),
-            };
-            if first >= end {
-                continue;
-            }
-            // r = w_k + T − w_i = w_k − origin.
-            let origin = [0, 1, 2].map(|k| w[k] - entry.translation[k]);
-            let base = [0, 1, 2].map(|k| image[k] + entry.shift[k]);
-            match split {
-                None => self.scan(origin, base, first, end, sink)?,
-                Some(own) => {
-                    self.scan(origin, base, first, own, sink)?;
-                    self.scan(origin, base, own + 1, end, sink)?;
+        let stencil = &b.stencil;
+        let steps_c = stencil.steps(2, home[2]);
+        for sa in stencil.steps(0, home[0]).iter().flatten() {
+            for sb in stencil.steps(1, home[1]).iter().flatten() {
+                let flat_ab = sa.flat + sb.flat;
+                // r = w_k + T − w_i = w_k − origin, T = S·M summed over the axes.
+                let origin_ab = [0, 1, 2].map(|k| w[k] - (sa.translation[k] + sb.translation[k]));
+                let base_ab = [image[0] + sa.shift, image[1] + sb.shift, image[2]];
+                for sc in steps_c.iter().flatten() {
+                    let bin = flat_ab + sc.flat;
+                    let end = b.bin_start[bin + 1];
+                    let (first, split) = match self.kind {
+                        ListKind::Half => (self.cursor[bin], None),
+                        ListKind::Full => (b.bin_start[bin], (bin == own_bin).then_some(p)),
+                    };
+                    if first >= end {
+                        continue;
+                    }
+                    let origin = [0, 1, 2].map(|k| origin_ab[k] - sc.translation[k]);
+                    let base = [base_ab[0], base_ab[1], base_ab[2] + sc.shift];
+                    match split {
+                        None => self.scan::<K, S>(origin, base, first, end, sink)?,
+                        Some(own) => {
+                            self.scan::<K, S>(origin, base, first, own, sink)?;
+                            self.scan::<K, S>(origin, base, own + 1, end, sink)?;
+                        }
+                    }
                 }
             }
         }
         ControlFlow::Continue(())
     }
 
-    /// The bins around bin `home` (coordinates) within the stencil, with the image shift S crossed and
-    /// its translation S·M, into `neighbor_bins` (kept while consecutive rows share a bin).
-    fn collect_neighbor_bins(&mut self, home: [u32; 3]) {
-        let stencil = &self.binning.stencil;
-        self.neighbor_bins.clear();
-        for a in stencil.steps(0, home[0]).iter().flatten() {
-            for b in stencil.steps(1, home[1]).iter().flatten() {
-                for c in stencil.steps(2, home[2]).iter().flatten() {
-                    self.neighbor_bins.push(NeighborBin {
-                        bin: a.flat + b.flat + c.flat,
-                        shift: [a.shift, b.shift, c.shift],
-                        translation: [0, 1, 2].map(|k| a.translation[k] + b.translation[k] + c.translation[k]),
-                    });
-                }
-            }
-        }
-    }
-
     /// Call `hit` for every binned atom k in `first..end` with |w_k − origin|² ≤ range², with shift
-    /// `base` − n_k.
+    /// `base` − n_k, testing `K::LANES` candidates at a time.
     #[inline(always)]
-    fn scan<S: HitSink>(
+    fn scan<K: Kernel, S: HitSink>(
         &self,
         origin: Vec3,
         base: [i32; 3],
@@ -340,19 +343,11 @@ impl<'a> RowScanner<'a> {
         let b = self.binning;
         sink.reserve(end - first);
         let o = origin.map(|v| v as f32);
-        let stop = first + (end - first).div_ceil(LANES) * LANES;
-        let blocks = (b.xs[first..stop].chunks_exact(LANES))
-            .zip(b.ys[first..stop].chunks_exact(LANES))
-            .zip(b.zs[first..stop].chunks_exact(LANES));
-        for (block, ((bx, by), bz)) in blocks.enumerate() {
-            let k = first + block * LANES;
-            let d2 = squared_distances(bx, by, bz, o);
-            let mut mask = 0u32;
-            for (l, &d2) in d2.iter().enumerate() {
-                // A NaN (a coordinate beyond f32) is kept for the f64 test.
-                mask |= (((d2 <= self.range2_f32) | d2.is_nan()) as u32) << l;
-            }
-            let valid = (end - k).min(LANES);
+        let mut k = first;
+        while k < end {
+            // SAFETY: `K::mask` needs its CPU features, which the caller checked (see `row`).
+            let mut mask = unsafe { K::mask(b, k, o, self.range2_f32) };
+            let valid = (end - k).min(K::LANES);
             mask &= (1u32 << valid) - 1;
             while mask != 0 {
                 let at = k + mask.trailing_zeros() as usize;
@@ -369,21 +364,103 @@ impl<'a> RowScanner<'a> {
                     })?;
                 }
             }
+            k += K::LANES;
         }
         ControlFlow::Continue(())
     }
 }
 
-/// |(x, y, z)_l − o|² for the [`LANES`] candidates of a block, one component at a time (this form, with
-/// the origin's components broadcast, lets the compiler keep the lanes in one vector register).
-#[inline(always)]
-fn squared_distances(x: &[f32], y: &[f32], z: &[f32], o: [f32; 3]) -> [f32; LANES] {
-    let component = |values: &[f32], origin: f32| -> [f32; LANES] {
-        let broadcast = [origin; LANES];
-        std::array::from_fn(|l| (values[l] - broadcast[l]) * (values[l] - broadcast[l]))
-    };
-    let (sx, sy, sz) = (component(x, o[0]), component(y, o[1]), component(z, o[2]));
-    std::array::from_fn(|l| sx[l] + sy[l] + sz[l])
+/// The `f32` screen of one block of candidates.
+trait Kernel {
+    /// Candidates per block.
+    const LANES: usize;
+    /// Bit l set when binned atom `k + l` may lie within range of `origin`: its `f32` squared distance
+    /// is not greater than `threshold` (NaN included). Lanes past the binned atoms read the padding.
+    ///
+    /// # Safety
+    /// The CPU must support the kernel's features.
+    unsafe fn mask(binning: &Binning, k: usize, origin: [f32; 3], threshold: f32) -> u32;
+}
+
+/// The portable kernel: 4 lanes, which the compiler keeps in one SSE register.
+struct Portable;
+
+impl Kernel for Portable {
+    const LANES: usize = 4;
+
+    #[inline(always)]
+    unsafe fn mask(binning: &Binning, k: usize, o: [f32; 3], threshold: f32) -> u32 {
+        let block = |v: &[f32]| -> [f32; 4] { v[k..k + 4].try_into().expect("a block of 4") };
+        let (x, y, z) = (block(&binning.xs), block(&binning.ys), block(&binning.zs));
+        let mut mask = 0u32;
+        for l in 0..4 {
+            let (dx, dy, dz) = (x[l] - o[0], y[l] - o[1], z[l] - o[2]);
+            let d2 = dx * dx + dy * dy + dz * dz;
+            mask |= u32::from(!(d2 > threshold)) << l;
+        }
+        mask
+    }
+}
+
+/// The AVX2 kernel: 8 lanes in one AVX register, by intrinsics.
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx2 {
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    unsafe fn mask(binning: &Binning, k: usize, o: [f32; 3], threshold: f32) -> u32 {
+        assert!(k + 8 <= binning.xs.len() && k + 8 <= binning.ys.len() && k + 8 <= binning.zs.len());
+        // SAFETY: the CPU supports AVX2 (the caller's contract) and the 8 values from k exist (checked).
+        unsafe {
+            avx2_mask(
+                binning.xs.as_ptr().add(k),
+                binning.ys.as_ptr().add(k),
+                binning.zs.as_ptr().add(k),
+                o,
+                threshold,
+            )
+        }
+    }
+}
+
+/// The mask of [`Kernel::mask`] for the 8 values at `x`, `y`, `z`: (x−o_x)² + (y−o_y)² + (z−o_z)²,
+/// each operation rounded (no fused multiply-add, so the bound of [`f32_threshold`] holds), compared
+/// "not greater than" (true for NaN).
+///
+/// # Safety
+/// AVX2, and 8 readable `f32` at each pointer.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn avx2_mask(x: *const f32, y: *const f32, z: *const f32, o: [f32; 3], threshold: f32) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller's contract.
+    unsafe {
+        let dx = _mm256_sub_ps(_mm256_loadu_ps(x), _mm256_set1_ps(o[0]));
+        let dy = _mm256_sub_ps(_mm256_loadu_ps(y), _mm256_set1_ps(o[1]));
+        let dz = _mm256_sub_ps(_mm256_loadu_ps(z), _mm256_set1_ps(o[2]));
+        let d2 = _mm256_add_ps(
+            _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy)),
+            _mm256_mul_ps(dz, dz),
+        );
+        let keep = _mm256_cmp_ps::<_CMP_NGT_UQ>(d2, _mm256_set1_ps(threshold));
+        _mm256_movemask_ps(keep) as u32
+    }
+}
+
+/// Whether the AVX2 kernel can run here (checked once per build).
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// The threshold of the `f32` test: range² (Å²) plus a bound on the rounding error of an `f32` squared
