@@ -189,6 +189,9 @@ const MAX_GUESSED_ROW: usize = 64;
 
 /// Where [`RowScanner::row`] puts the neighbours it finds.
 pub(super) trait HitSink {
+    /// Whether [`Hit::distance2`] must be the exact `f64` squared distance; when false, hits the `f32`
+    /// screen proves within range skip the `f64` computation and carry NaN instead.
+    const NEEDS_DISTANCE: bool = true;
     /// Make room for up to `additional` more hits.
     fn reserve(&mut self, _additional: usize) {}
     /// One neighbour; `Break` stops the traversal.
@@ -204,6 +207,8 @@ struct Rows<'a> {
 }
 
 impl HitSink for Rows<'_> {
+    const NEEDS_DISTANCE: bool = false;
+
     #[inline(always)]
     fn reserve(&mut self, additional: usize) {
         let needed = self.len + additional;
@@ -238,6 +243,8 @@ pub(super) struct RowScanner<'a> {
     range2: f64,
     /// Candidates whose `f32` squared distance exceeds this (Å²) are certainly out of range.
     range2_f32: f32,
+    /// Candidates whose `f32` squared distance is at most this (Å²) are certainly within range.
+    inside_f32: f32,
     kind: ListKind,
     /// Half lists: the first binned atom of each bin whose caller's index exceeds the current row's.
     cursor: Vec<usize>,
@@ -248,10 +255,21 @@ pub(super) struct RowScanner<'a> {
 impl<'a> RowScanner<'a> {
     pub(super) fn new(binning: &'a Binning, range2: f64, kind: ListKind) -> RowScanner<'a> {
         let n_bins = binning.bin_start.len().saturating_sub(1);
+        // The layout `scan` relies on (its unchecked reads): every bin ends within the binned atoms, whose
+        // arrays all have their length (the f32 coordinates a padding of LANES more).
+        let n = binning.len();
+        assert!(
+            [binning.wrapped.len(), binning.image.len(), binning.original.len()] == [n; 3]
+                && [binning.xs.len(), binning.ys.len(), binning.zs.len()] == [n + LANES; 3]
+                && binning.bin_start.windows(2).all(|w| w[0] <= w[1])
+                && binning.bin_start.last().is_none_or(|&last| last <= n),
+            "a binning in bin order"
+        );
         RowScanner {
             binning,
             range2,
             range2_f32: f32_threshold(range2, binning.largest_coordinate),
+            inside_f32: f32_inside(range2, binning.largest_coordinate),
             kind,
             cursor: binning.bin_start[..n_bins].to_vec(),
             avx2: has_avx2(),
@@ -342,23 +360,47 @@ impl<'a> RowScanner<'a> {
     ) -> ControlFlow<()> {
         let b = self.binning;
         sink.reserve(end - first);
+        let (xs, ys, zs) = (&b.xs[..], &b.ys[..], &b.zs[..]);
+        let (wrapped, image, original) = (&b.wrapped[..], &b.image[..], &b.original[..]);
+        // `end` is a bin's end, so at most the number of binned atoms (checked in `new`); a block from
+        // k < end reads up to k + LANES − 1 < n + LANES, within the padded coordinates.
+        const { assert!(K::LANES <= LANES && K::LANES <= 32) };
+        debug_assert!(end <= wrapped.len());
         let o = origin.map(|v| v as f32);
         let mut k = first;
         while k < end {
-            // SAFETY: `K::mask` needs its CPU features, which the caller checked (see `row`).
-            let mut mask = unsafe { K::mask(b, k, o, self.range2_f32) };
+            // SAFETY: `K::mask`'s CPU features were checked by the caller (see `row`), and the block from
+            // k < end lies within the coordinates (see above).
+            let (mut mask, inside) = unsafe { K::mask(xs, ys, zs, k, o, self.range2_f32, self.inside_f32) };
             let valid = (end - k).min(K::LANES);
             mask &= (1u32 << valid) - 1;
             while mask != 0 {
-                let at = k + mask.trailing_zeros() as usize;
+                let lane = mask.trailing_zeros();
+                let at = k + lane as usize;
                 mask &= mask - 1;
-                let w = b.wrapped[at];
+                if !S::NEEDS_DISTANCE && inside & (1 << lane) != 0 {
+                    // SAFETY: as below.
+                    let (n, index) = unsafe { (*image.get_unchecked(at), *original.get_unchecked(at)) };
+                    sink.push(Hit {
+                        index,
+                        shift: [base[0] - n[0], base[1] - n[1], base[2] - n[2]],
+                        distance2: f64::NAN,
+                    })?;
+                    continue;
+                }
+                // SAFETY: bit l of the mask is set only for l < valid, so at < end ≤ the slices' length.
+                let (w, n, index) = unsafe {
+                    (
+                        *wrapped.get_unchecked(at),
+                        *image.get_unchecked(at),
+                        *original.get_unchecked(at),
+                    )
+                };
                 let (dx, dy, dz) = (w[0] - origin[0], w[1] - origin[1], w[2] - origin[2]);
                 let distance2 = dx * dx + dy * dy + dz * dz;
                 if distance2 <= self.range2 {
-                    let n = b.image[at];
                     sink.push(Hit {
-                        index: b.original[at],
+                        index,
                         shift: [base[0] - n[0], base[1] - n[1], base[2] - n[2]],
                         distance2,
                     })?;
@@ -378,8 +420,18 @@ trait Kernel {
     /// is not greater than `threshold` (NaN included). Lanes past the binned atoms read the padding.
     ///
     /// # Safety
-    /// The CPU must support the kernel's features.
-    unsafe fn mask(binning: &Binning, k: usize, origin: [f32; 3], threshold: f32) -> u32;
+    /// The CPU must support the kernel's features, and `k + LANES` must not exceed the length of `x`, `y`
+    /// or `z`.
+    /// Also returns the bits of the lanes whose squared distance is at most `inside` (not NaN).
+    unsafe fn mask(
+        x: &[f32],
+        y: &[f32],
+        z: &[f32],
+        k: usize,
+        origin: [f32; 3],
+        threshold: f32,
+        inside: f32,
+    ) -> (u32, u32);
 }
 
 /// The portable kernel: 4 lanes, which the compiler keeps in one SSE register.
@@ -389,16 +441,17 @@ impl Kernel for Portable {
     const LANES: usize = 4;
 
     #[inline(always)]
-    unsafe fn mask(binning: &Binning, k: usize, o: [f32; 3], threshold: f32) -> u32 {
+    unsafe fn mask(x: &[f32], y: &[f32], z: &[f32], k: usize, o: [f32; 3], threshold: f32, inside: f32) -> (u32, u32) {
         let block = |v: &[f32]| -> [f32; 4] { v[k..k + 4].try_into().expect("a block of 4") };
-        let (x, y, z) = (block(&binning.xs), block(&binning.ys), block(&binning.zs));
-        let mut mask = 0u32;
+        let (x, y, z) = (block(x), block(y), block(z));
+        let (mut mask, mut sure) = (0u32, 0u32);
         for l in 0..4 {
             let (dx, dy, dz) = (x[l] - o[0], y[l] - o[1], z[l] - o[2]);
             let d2 = dx * dx + dy * dy + dz * dz;
             mask |= u32::from(!(d2 > threshold)) << l;
+            sure |= u32::from(d2 <= inside) << l;
         }
-        mask
+        (mask, sure)
     }
 }
 
@@ -411,16 +464,16 @@ impl Kernel for Avx2 {
     const LANES: usize = 8;
 
     #[inline(always)]
-    unsafe fn mask(binning: &Binning, k: usize, o: [f32; 3], threshold: f32) -> u32 {
-        assert!(k + 8 <= binning.xs.len() && k + 8 <= binning.ys.len() && k + 8 <= binning.zs.len());
-        // SAFETY: the CPU supports AVX2 (the caller's contract) and the 8 values from k exist (checked).
+    unsafe fn mask(x: &[f32], y: &[f32], z: &[f32], k: usize, o: [f32; 3], threshold: f32, inside: f32) -> (u32, u32) {
+        // SAFETY: the CPU supports AVX2 and the 8 values from k exist (the caller's contract).
         unsafe {
             avx2_mask(
-                binning.xs.as_ptr().add(k),
-                binning.ys.as_ptr().add(k),
-                binning.zs.as_ptr().add(k),
+                x.as_ptr().add(k),
+                y.as_ptr().add(k),
+                z.as_ptr().add(k),
                 o,
                 threshold,
+                inside,
             )
         }
     }
@@ -435,7 +488,14 @@ impl Kernel for Avx2 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn avx2_mask(x: *const f32, y: *const f32, z: *const f32, o: [f32; 3], threshold: f32) -> u32 {
+unsafe fn avx2_mask(
+    x: *const f32,
+    y: *const f32,
+    z: *const f32,
+    o: [f32; 3],
+    threshold: f32,
+    inside: f32,
+) -> (u32, u32) {
     use std::arch::x86_64::*;
     // SAFETY: the caller's contract.
     unsafe {
@@ -447,7 +507,8 @@ unsafe fn avx2_mask(x: *const f32, y: *const f32, z: *const f32, o: [f32; 3], th
             _mm256_mul_ps(dz, dz),
         );
         let keep = _mm256_cmp_ps::<_CMP_NGT_UQ>(d2, _mm256_set1_ps(threshold));
-        _mm256_movemask_ps(keep) as u32
+        let sure = _mm256_cmp_ps::<_CMP_LE_OQ>(d2, _mm256_set1_ps(inside));
+        (_mm256_movemask_ps(keep) as u32, _mm256_movemask_ps(sure) as u32)
     }
 }
 
@@ -473,10 +534,7 @@ fn has_avx2() -> bool {
 /// and summing adds at most 2·√3·r·e + 3e² + 4·r²·u. The bound used doubles e and rounds every constant
 /// up.
 fn f32_threshold(range2: f64, largest: f64) -> f32 {
-    const UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
-    let r = range2.sqrt();
-    let e = 2.0 * (4.0 * largest + 2.0 * r) * UNIT_ROUNDOFF;
-    let threshold = range2 + 4.0 * r * e + 4.0 * e * e + 8.0 * range2 * UNIT_ROUNDOFF;
+    let threshold = range2 + f32_error(range2, largest);
     // Rounding up to f32 (below f32::MAX) keeps it an upper bound.
     let rounded = threshold as f32;
     let up = if f64::from(rounded) < threshold {
@@ -488,5 +546,37 @@ fn f32_threshold(range2: f64, largest: f64) -> f32 {
         up
     } else {
         f32::INFINITY
+    }
+}
+
+/// The bound of [`f32_threshold`] on the rounding error of an `f32` squared distance (Å²) near range².
+fn f32_error(range2: f64, largest: f64) -> f64 {
+    const UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
+    let r = range2.sqrt();
+    let e = 2.0 * (4.0 * largest + 2.0 * r) * UNIT_ROUNDOFF;
+    4.0 * r * e + 4.0 * e * e + 8.0 * range2 * UNIT_ROUNDOFF
+}
+
+/// The `f32` squared distance (Å²) at or below which a candidate is certainly within range: range² less
+/// twice the error bound E of [`f32_threshold`], rounded down (negative, so never met, when `f32` cannot
+/// help).
+///
+/// A candidate whose `f32` value is at most range² − 2E has |d| ≲ r, so the candidate's and the
+/// origin's coordinates obey the bounds of [`f32_threshold`] (|origin| ≤ W + |d|) and its exact squared
+/// distance is at most range² − E (the bound grows like |d|, so it holds with the factor 2 to spare for
+/// |d| just beyond r); the `f64` squared distance, whose own rounding is far below E, is then within
+/// range too.
+fn f32_inside(range2: f64, largest: f64) -> f32 {
+    let inside = range2 - 2.0 * f32_error(range2, largest);
+    let rounded = inside as f32;
+    let down = if f64::from(rounded) > inside {
+        rounded.next_down()
+    } else {
+        rounded
+    };
+    if inside.is_finite() && inside > 0.0 && range2 < 1e30 && down.is_finite() {
+        down
+    } else {
+        -1.0
     }
 }
