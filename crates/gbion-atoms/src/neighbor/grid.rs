@@ -76,17 +76,24 @@ impl Grid {
     }
 
     /// Bin coordinates of fractional coordinates `s` (wrapped into [0, 1) along periodic directions).
+    #[inline]
     pub(super) fn bin_of(&self, s: Vec3) -> [u32; 3] {
-        [0, 1, 2].map(|k| self.bin_along(k, s[k]) as u32)
+        [
+            self.bin_along(0, s[0]) as u32,
+            self.bin_along(1, s[1]) as u32,
+            self.bin_along(2, s[2]) as u32,
+        ]
     }
 
+    #[inline(always)]
     fn bin_along(&self, k: usize, s: f64) -> usize {
         let t = if self.span[k] > 0.0 {
             (s - self.start[k]) / self.span[k]
         } else {
             0.0
         };
-        let b = (t * self.counts[k] as f64).floor();
+        // t ∈ [0, 1] up to rounding, so floor's argument is far below its limit (NaN gives 0).
+        let b = floor(t * self.counts[k] as f64);
         if b <= 0.0 {
             0
         } else {
@@ -199,6 +206,7 @@ fn total_bins(counts: [usize; 3]) -> usize {
 /// Fractional coordinates of `x` wrapped into [0, 1) along periodic directions, the wrapped Cartesian
 /// position w = x − n·M and the integer offset n removed; `None` when the offset is beyond
 /// [`MAX_IMAGE_OFFSET`] or a coordinate is not finite.
+#[inline]
 pub(super) fn wrap_into_cell(cell: &Cell, x: Vec3) -> Option<(Vec3, Vec3, [i32; 3])> {
     let s = cell.to_fractional(x);
     if s.iter().any(|v| !v.is_finite()) {
@@ -221,10 +229,17 @@ pub(super) fn wrap_into_cell(cell: &Cell, x: Vec3) -> Option<(Vec3, Vec3, [i32; 
         wrapped[k] = w;
         offset[k] = n as i32;
     }
-    Some((wrapped, add_translation(x, cell, offset.map(|n| -n)), offset))
+    let moved = if offset == [0; 3] {
+        x
+    } else {
+        add_translation(x, cell, offset.map(|n| -n))
+    };
+    Some((wrapped, moved, offset))
 }
 
-/// ⌊s⌋ for |s| ≤ [`MAX_IMAGE_OFFSET`], without the library call `f64::floor` compiles to on baseline x86-64.
+/// ⌊s⌋ for |s| < 2⁶³ (here the image offsets, at most [`MAX_IMAGE_OFFSET`], and bin coordinates), without
+/// the library call `f64::floor` compiles to on baseline x86-64. NaN gives 0.
+#[inline(always)]
 fn floor(s: f64) -> f64 {
     let toward_zero = s as i64 as f64;
     if toward_zero > s {
