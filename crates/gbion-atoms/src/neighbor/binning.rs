@@ -143,11 +143,7 @@ impl Binning {
         offsets.clear();
         offsets.reserve(self.len() + 1);
         offsets.push(0);
-        let mut rows = Rows {
-            neighbors,
-            shifts,
-            len: 0,
-        };
+        let mut rows = Rows::new(neighbors, shifts);
         let mut scanner = RowScanner::new(self, range2, kind);
         for i in 0..self.len() {
             let _ = scanner.row(i, &mut rows);
@@ -164,8 +160,7 @@ impl Binning {
                 rows.reserve(expected_entries(rows.len, self.len(), kind));
             }
         }
-        rows.neighbors.truncate(rows.len);
-        rows.shifts.truncate(rows.len);
+        rows.finish();
     }
 }
 
@@ -198,12 +193,54 @@ pub(super) trait HitSink {
     fn push(&mut self, hit: Hit) -> ControlFlow<()>;
 }
 
-/// The rows of a list being filled: entries `..len` of `neighbors` and `shifts` are written, the rest is
-/// room made by [`HitSink::reserve`] (so that a hit is one store, not a `Vec::push`).
+/// The rows of a list being filled: entries `..len` are written into the vectors' spare capacity (their
+/// length stays at the last growth until [`Rows::finish`]), so that a hit is two stores, with no zeroing
+/// of the list's memory beforehand.
 struct Rows<'a> {
     neighbors: &'a mut Vec<u32>,
     shifts: &'a mut Vec<[i32; 3]>,
+    /// Entries written.
     len: usize,
+    /// Entries that fit without growing: the smaller capacity.
+    room: usize,
+}
+
+impl<'a> Rows<'a> {
+    fn new(neighbors: &'a mut Vec<u32>, shifts: &'a mut Vec<[i32; 3]>) -> Rows<'a> {
+        neighbors.clear();
+        shifts.clear();
+        let room = neighbors.capacity().min(shifts.capacity());
+        Rows {
+            neighbors,
+            shifts,
+            len: 0,
+            room,
+        }
+    }
+
+    /// Room for `additional` entries more than written, at least doubling.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) {
+        // SAFETY: entries ..len are written (and the capacity holds them).
+        unsafe {
+            self.neighbors.set_len(self.len);
+            self.shifts.set_len(self.len);
+        }
+        let size = (self.len + additional).max(2 * self.len).max(1024);
+        self.neighbors.reserve(size - self.len);
+        self.shifts.reserve(size - self.len);
+        self.room = self.neighbors.capacity().min(self.shifts.capacity());
+    }
+
+    /// Set the vectors' lengths to the entries written.
+    fn finish(self) {
+        // SAFETY: entries ..len are written (and the capacity holds them).
+        unsafe {
+            self.neighbors.set_len(self.len);
+            self.shifts.set_len(self.len);
+        }
+    }
 }
 
 impl HitSink for Rows<'_> {
@@ -211,18 +248,21 @@ impl HitSink for Rows<'_> {
 
     #[inline(always)]
     fn reserve(&mut self, additional: usize) {
-        let needed = self.len + additional;
-        if needed > self.neighbors.len() {
-            let size = needed.max(2 * self.neighbors.len()).max(1024);
-            self.neighbors.resize(size, 0);
-            self.shifts.resize(size, [0; 3]);
+        if self.len + additional > self.room {
+            self.grow(additional);
         }
     }
 
     #[inline(always)]
     fn push(&mut self, hit: Hit) -> ControlFlow<()> {
-        self.neighbors[self.len] = hit.index;
-        self.shifts[self.len] = hit.shift;
+        if self.len >= self.room {
+            self.grow(1);
+        }
+        // SAFETY: len < room, within both vectors' capacity.
+        unsafe {
+            self.neighbors.as_mut_ptr().add(self.len).write(hit.index);
+            self.shifts.as_mut_ptr().add(self.len).write(hit.shift);
+        }
         self.len += 1;
         ControlFlow::Continue(())
     }
