@@ -287,14 +287,15 @@ pub(super) struct RowScanner<'a> {
     inside_f32: f32,
     kind: ListKind,
     /// Half lists: the first binned atom of each bin whose caller's index exceeds the current row's.
-    cursor: Vec<usize>,
+    /// and the bin's end: the candidates of each bin (for a full list, the whole bin), as `[first, end)` in
+    /// the binned arrays, in one table so that a bin costs one lookup.
+    cursor: Vec<[u32; 2]>,
     /// Whether the CPU runs the AVX2 kernel (8 lanes); otherwise the portable one (4 lanes).
     avx2: bool,
 }
 
 impl<'a> RowScanner<'a> {
     pub(super) fn new(binning: &'a Binning, range2: f64, kind: ListKind) -> RowScanner<'a> {
-        let n_bins = binning.bin_start.len().saturating_sub(1);
         // The layout `scan` relies on (its unchecked reads): every bin ends within the binned atoms, whose
         // arrays all have their length (the f32 coordinates a padding of LANES more).
         let n = binning.len();
@@ -311,7 +312,12 @@ impl<'a> RowScanner<'a> {
             range2_f32: f32_threshold(range2, binning.largest_coordinate),
             inside_f32: f32_inside(range2, binning.largest_coordinate),
             kind,
-            cursor: binning.bin_start[..n_bins].to_vec(),
+            // Bin ends are at most n ≤ u32::MAX (checked by the list's build).
+            cursor: binning
+                .bin_start
+                .windows(2)
+                .map(|w| [w[0] as u32, w[1] as u32])
+                .collect(),
             avx2: has_avx2(),
         }
     }
@@ -349,29 +355,29 @@ impl<'a> RowScanner<'a> {
         let home = b.bin[i];
         let own_bin = b.grid.flat(home);
         if self.kind == ListKind::Half {
-            debug_assert_eq!(self.cursor[own_bin], p, "half-list rows are visited in order");
-            self.cursor[own_bin] = p + 1;
+            debug_assert_eq!(
+                self.cursor[own_bin][0] as usize, p,
+                "half-list rows are visited in order"
+            );
+            self.cursor[own_bin][0] = p as u32 + 1;
         }
         let w = b.wrapped[p];
         let image = b.image[p];
         let stencil = &b.stencil;
         let steps_c = stencil.steps(2, home[2]);
-        for sa in stencil.steps(0, home[0]).iter().flatten() {
-            for sb in stencil.steps(1, home[1]).iter().flatten() {
+        for sa in stencil.steps(0, home[0]) {
+            for sb in stencil.steps(1, home[1]) {
                 let flat_ab = sa.flat + sb.flat;
                 // r = w_k + T − w_i = w_k − origin, T = S·M summed over the axes.
                 let origin_ab = [0, 1, 2].map(|k| w[k] - (sa.translation[k] + sb.translation[k]));
                 let base_ab = [image[0] + sa.shift, image[1] + sb.shift, image[2]];
-                for sc in steps_c.iter().flatten() {
+                for sc in steps_c {
                     let bin = flat_ab + sc.flat;
-                    let end = b.bin_start[bin + 1];
-                    let (first, split) = match self.kind {
-                        ListKind::Half => (self.cursor[bin], None),
-                        ListKind::Full => (b.bin_start[bin], (bin == own_bin).then_some(p)),
-                    };
+                    let [first, end] = self.cursor[bin].map(|v| v as usize);
                     if first >= end {
                         continue;
                     }
+                    let split = (self.kind == ListKind::Full && bin == own_bin).then_some(p);
                     let origin = [0, 1, 2].map(|k| origin_ab[k] - sc.translation[k]);
                     let base = [base_ab[0], base_ab[1], base_ab[2] + sc.shift];
                     match split {
