@@ -203,6 +203,9 @@ struct Rows<'a> {
     len: usize,
     /// Entries that fit without growing: the smaller capacity.
     room: usize,
+    /// The vectors' buffers (valid for `room` entries until the next growth).
+    neighbors_ptr: *mut u32,
+    shifts_ptr: *mut [i32; 3],
 }
 
 impl<'a> Rows<'a> {
@@ -210,11 +213,14 @@ impl<'a> Rows<'a> {
         neighbors.clear();
         shifts.clear();
         let room = neighbors.capacity().min(shifts.capacity());
+        let (neighbors_ptr, shifts_ptr) = (neighbors.as_mut_ptr(), shifts.as_mut_ptr());
         Rows {
             neighbors,
             shifts,
             len: 0,
             room,
+            neighbors_ptr,
+            shifts_ptr,
         }
     }
 
@@ -231,6 +237,7 @@ impl<'a> Rows<'a> {
         self.neighbors.reserve(size - self.len);
         self.shifts.reserve(size - self.len);
         self.room = self.neighbors.capacity().min(self.shifts.capacity());
+        (self.neighbors_ptr, self.shifts_ptr) = (self.neighbors.as_mut_ptr(), self.shifts.as_mut_ptr());
     }
 
     /// Set the vectors' lengths to the entries written.
@@ -258,10 +265,10 @@ impl HitSink for Rows<'_> {
         if self.len >= self.room {
             self.grow(1);
         }
-        // SAFETY: len < room, within both vectors' capacity.
+        // SAFETY: len < room, within both vectors' capacity; the pointers are their current buffers.
         unsafe {
-            self.neighbors.as_mut_ptr().add(self.len).write(hit.index);
-            self.shifts.as_mut_ptr().add(self.len).write(hit.shift);
+            self.neighbors_ptr.add(self.len).write(hit.index);
+            self.shifts_ptr.add(self.len).write(hit.shift);
         }
         self.len += 1;
         ControlFlow::Continue(())
