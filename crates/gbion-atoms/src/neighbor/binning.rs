@@ -139,12 +139,29 @@ impl Binning {
         neighbors: &mut Vec<u32>,
         shifts: &mut Vec<[i32; 3]>,
     ) {
+        self.fill_rows_with(cell, range2, kind, offsets, neighbors, shifts, has_avx2());
+    }
+
+    /// [`Self::fill_rows`] with the AVX2 kernel when `avx2` (which the CPU must then support, else the
+    /// portable kernel runs) or the portable one.
+    #[allow(clippy::too_many_arguments)]
+    fn fill_rows_with(
+        &self,
+        cell: &Cell,
+        range2: f64,
+        kind: ListKind,
+        offsets: &mut Vec<usize>,
+        neighbors: &mut Vec<u32>,
+        shifts: &mut Vec<[i32; 3]>,
+        avx2: bool,
+    ) {
         let own_images = self.grid.own_image_shifts(cell, range2, kind == ListKind::Half);
         offsets.clear();
         offsets.reserve(self.len() + 1);
         offsets.push(0);
         let mut rows = Rows::new(neighbors, shifts);
         let mut scanner = RowScanner::new(self, range2, kind);
+        scanner.avx2 &= avx2;
         for i in 0..self.len() {
             let _ = scanner.row(i, &mut rows);
             rows.reserve(own_images.len());
@@ -631,5 +648,60 @@ fn f32_inside(range2: f64, largest: f64) -> f32 {
         down
     } else {
         -1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// The portable kernel's rows equal the AVX2 kernel's (where the CPU has AVX2; the brute-force tests
+    /// check whichever kernel the CPU runs), entry for entry, in skewed cells with open and periodic
+    /// directions, atoms inside and outside the cell, both kinds of list.
+    #[test]
+    fn portable_and_avx2_kernels_give_the_same_rows() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        for trial in 0..60 {
+            let pbc = [trial % 2 == 0, trial % 3 != 0, trial % 5 != 0];
+            let mut matrix = [[0.0; 3]; 3];
+            for (k, row) in matrix.iter_mut().enumerate() {
+                for (l, v) in row.iter_mut().enumerate() {
+                    *v = if k == l {
+                        rng.random_range(4.0..14.0)
+                    } else {
+                        rng.random_range(-2.0..2.0)
+                    };
+                }
+            }
+            let cell = Cell::new(matrix, pbc).expect("a valid cell");
+            let n = rng.random_range(1..400);
+            let positions: Vec<Vec3> = (0..n)
+                .map(|_| cell.to_cartesian(std::array::from_fn(|_| rng.random_range(-0.2..1.2))))
+                .collect();
+            let range: f64 = rng.random_range(1.0..6.0);
+            let mut binning = Binning::default();
+            binning.fill(&cell, &positions, range).expect("a valid binning");
+            for kind in [ListKind::Half, ListKind::Full] {
+                let rows = |avx2: bool| {
+                    let (mut offsets, mut neighbors, mut shifts) = (Vec::new(), Vec::new(), Vec::new());
+                    binning.fill_rows_with(
+                        &cell,
+                        range * range,
+                        kind,
+                        &mut offsets,
+                        &mut neighbors,
+                        &mut shifts,
+                        avx2,
+                    );
+                    (offsets, neighbors, shifts)
+                };
+                let portable = rows(false);
+                if has_avx2() {
+                    assert_eq!(portable, rows(true), "trial {trial} {kind:?}");
+                }
+            }
+        }
     }
 }
