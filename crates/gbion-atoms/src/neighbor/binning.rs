@@ -5,13 +5,18 @@
 //! index (a stable counting sort). Rows are visited in the caller's order i = 0, 1, 2, …; for a half list
 //! each bin keeps a cursor at its first atom with caller's index > i, so the candidates j > i of a bin are
 //! the contiguous suffix from the cursor: each pair is tested once, from its lower index, and no sort of
-//! pairs into rows is needed. A full list scans whole bins (less the atom itself).
+//! pairs into rows is needed. A full list scans whole bins (less the atom itself). The cursor and the end
+//! of every bin sit in one table, and the stencil is walked axis by axis from per-axis step tables (bin
+//! stride, image shift, translation), so a stencil bin costs one lookup.
 //!
-//! The candidates of a bin are tested in blocks of [`LANES`] without branches, in `f32` (the compiler turns
-//! a block into one vector compare and a bit mask); a block may read past the bin's end into the next bin
-//! or the padding, and those lanes are masked off. The `f32` test only discards candidates certainly out
-//! of range (beyond range² plus a bound on the rounding error); every candidate it keeps is decided by
-//! the exact `f64` distance, so the list is what an `f64` test of every pair gives.
+//! The candidates of a bin are tested in blocks without branches, in `f32`: 8 lanes by AVX2 intrinsics
+//! when the CPU has AVX2 (detected at run time), else 4 lanes of portable code that the compiler keeps in
+//! one SSE register; both give the same rows. A block may read past the bin's end into the next bin or
+//! the padding, and those lanes are masked off. The `f32` test only discards candidates certainly out of
+//! range (beyond range² plus a bound E on the rounding error); a candidate at most range² − 2E in `f32`
+//! is certainly within range and is listed without more ado; any other candidate kept is decided by the
+//! exact `f64` distance. So the list is what an `f64` test of every pair gives. Rows are written into the
+//! vectors' spare capacity (no zero-filling of the list).
 
 use super::grid::{Grid, Stencil, wrap_into_cell};
 use super::{ListKind, check_positions};
@@ -20,7 +25,7 @@ use crate::linalg::Vec3;
 use crate::{Error, Result};
 use std::ops::ControlFlow;
 
-/// Candidates tested together in [`RowScanner::scan`].
+/// Padding of the `f32` coordinates: the most candidates a kernel tests together in [`RowScanner::scan`].
 const LANES: usize = 8;
 
 /// Atoms sorted into bins: positions wrapped into the cell along periodic directions and stored in bin
@@ -434,7 +439,8 @@ impl<'a> RowScanner<'a> {
         let (wrapped, image, original) = (&b.wrapped[..], &b.image[..], &b.original[..]);
         // `end` is a bin's end, so at most the number of binned atoms (checked in `new`); a block from
         // k < end reads up to k + LANES − 1 < n + LANES, within the padded coordinates.
-        const { assert!(K::LANES <= LANES && K::LANES <= 32) };
+        // LANES ≤ 32 keeps a block's bits in the u32 masks.
+        const { assert!(K::LANES <= LANES && LANES <= 32) };
         debug_assert!(end <= wrapped.len());
         let o = origin.map(|v| v as f32);
         let mut k = first;
@@ -518,7 +524,8 @@ impl Kernel for Portable {
         for l in 0..4 {
             let (dx, dy, dz) = (x[l] - o[0], y[l] - o[1], z[l] - o[2]);
             let d2 = dx * dx + dy * dy + dz * dz;
-            mask |= u32::from(!(d2 > threshold)) << l;
+            // Not greater: within the threshold, or NaN (a coordinate beyond f32), kept for the f64 test.
+            mask |= u32::from(d2 <= threshold || d2.is_nan()) << l;
             sure |= u32::from(d2 <= inside) << l;
         }
         (mask, sure)
