@@ -434,7 +434,6 @@ impl<'a> RowScanner<'a> {
         sink: &mut S,
     ) -> ControlFlow<()> {
         let b = self.binning;
-        sink.reserve(end - first);
         let (xs, ys, zs) = (&b.xs[..], &b.ys[..], &b.zs[..]);
         let (wrapped, image, original) = (&b.wrapped[..], &b.image[..], &b.original[..]);
         // `end` is a bin's end, so at most the number of binned atoms (checked in `new`); a block from
