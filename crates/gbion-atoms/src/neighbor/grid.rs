@@ -76,17 +76,24 @@ impl Grid {
     }
 
     /// Bin coordinates of fractional coordinates `s` (wrapped into [0, 1) along periodic directions).
+    #[inline]
     pub(super) fn bin_of(&self, s: Vec3) -> [u32; 3] {
-        [0, 1, 2].map(|k| self.bin_along(k, s[k]) as u32)
+        [
+            self.bin_along(0, s[0]) as u32,
+            self.bin_along(1, s[1]) as u32,
+            self.bin_along(2, s[2]) as u32,
+        ]
     }
 
+    #[inline(always)]
     fn bin_along(&self, k: usize, s: f64) -> usize {
         let t = if self.span[k] > 0.0 {
             (s - self.start[k]) / self.span[k]
         } else {
             0.0
         };
-        let b = (t * self.counts[k] as f64).floor();
+        // t ∈ [0, 1] up to rounding, so floor's argument is far below its limit (NaN gives 0).
+        let b = floor(t * self.counts[k] as f64);
         if b <= 0.0 {
             0
         } else {
@@ -100,18 +107,20 @@ impl Grid {
     }
 
     /// The stencil of this grid: for each axis, bin b and offset d ∈ [−reach, reach], the bin b + d
-    /// wrapped into the grid with the image shift crossed and its translation, or `None` past a
-    /// non-periodic edge.
+    /// wrapped into the grid with the image shift crossed and its translation; offsets past a
+    /// non-periodic edge are left out (they are the first or last ones, so the rest stay contiguous).
     pub(super) fn stencil(&self, cell: &Cell) -> Stencil {
         let strides = [self.counts[1] * self.counts[2], self.counts[2], 1];
-        let axis = |k: usize| -> Vec<Option<Step>> {
+        let axis = |k: usize| -> (Vec<Step>, Vec<usize>) {
             let n = self.counts[k] as i64;
             let m = self.reach[k] as i64;
             let mut unit = [0; 3];
             unit[k] = 1;
             let lattice_vector = cell.translation(unit);
             let mut steps = Vec::with_capacity(self.counts[k] * (2 * self.reach[k] + 1));
+            let mut starts = Vec::with_capacity(self.counts[k] + 1);
             for b in 0..n {
+                starts.push(steps.len());
                 for d in -m..=m {
                     let v = b + d;
                     let (target, shift) = if self.pbc[k] {
@@ -119,21 +128,22 @@ impl Grid {
                     } else if (0..n).contains(&v) {
                         (v, 0)
                     } else {
-                        steps.push(None);
                         continue;
                     };
-                    steps.push(Some(Step {
+                    steps.push(Step {
                         flat: target as usize * strides[k],
                         shift,
                         translation: lattice_vector.map(|x| x * f64::from(shift)),
-                    }));
+                    });
                 }
             }
-            steps
+            starts.push(steps.len());
+            (steps, starts)
         };
+        let [(a, sa), (b, sb), (c, sc)] = [0, 1, 2].map(axis);
         Stencil {
-            reach: self.reach,
-            axes: [axis(0), axis(1), axis(2)],
+            axes: [a, b, c],
+            starts: [sa, sb, sc],
         }
     }
 
@@ -174,20 +184,21 @@ pub(super) struct Step {
     pub(super) translation: Vec3,
 }
 
-/// For each axis, the steps from every bin by every offset within reach (table lookups instead of
-/// divisions in the traversal).
+/// For each axis, the steps from every bin by every offset within reach that stays in the grid (table
+/// lookups instead of divisions in the traversal), bin after bin.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Stencil {
-    reach: [usize; 3],
-    axes: [Vec<Option<Step>>; 3],
+    axes: [Vec<Step>; 3],
+    /// Where each bin's steps start in `axes` (one more entry: the end).
+    starts: [Vec<usize>; 3],
 }
 
 impl Stencil {
-    /// The 2 reach + 1 steps along axis `k` from bin coordinate `b`, in order of offset.
-    pub(super) fn steps(&self, k: usize, b: u32) -> &[Option<Step>] {
-        let width = 2 * self.reach[k] + 1;
-        let first = b as usize * width;
-        &self.axes[k][first..first + width]
+    /// The steps along axis `k` from bin coordinate `b` that stay in the grid, in order of offset.
+    #[inline]
+    pub(super) fn steps(&self, k: usize, b: u32) -> &[Step] {
+        let b = b as usize;
+        &self.axes[k][self.starts[k][b]..self.starts[k][b + 1]]
     }
 }
 
@@ -199,6 +210,7 @@ fn total_bins(counts: [usize; 3]) -> usize {
 /// Fractional coordinates of `x` wrapped into [0, 1) along periodic directions, the wrapped Cartesian
 /// position w = x − n·M and the integer offset n removed; `None` when the offset is beyond
 /// [`MAX_IMAGE_OFFSET`] or a coordinate is not finite.
+#[inline]
 pub(super) fn wrap_into_cell(cell: &Cell, x: Vec3) -> Option<(Vec3, Vec3, [i32; 3])> {
     let s = cell.to_fractional(x);
     if s.iter().any(|v| !v.is_finite()) {
@@ -221,10 +233,17 @@ pub(super) fn wrap_into_cell(cell: &Cell, x: Vec3) -> Option<(Vec3, Vec3, [i32; 
         wrapped[k] = w;
         offset[k] = n as i32;
     }
-    Some((wrapped, add_translation(x, cell, offset.map(|n| -n)), offset))
+    let moved = if offset == [0; 3] {
+        x
+    } else {
+        add_translation(x, cell, offset.map(|n| -n))
+    };
+    Some((wrapped, moved, offset))
 }
 
-/// ⌊s⌋ for |s| ≤ [`MAX_IMAGE_OFFSET`], without the library call `f64::floor` compiles to on baseline x86-64.
+/// ⌊s⌋ for |s| < 2⁶³ (here the image offsets, at most [`MAX_IMAGE_OFFSET`], and bin coordinates), without
+/// the library call `f64::floor` compiles to on baseline x86-64. NaN gives 0.
+#[inline(always)]
 fn floor(s: f64) -> f64 {
     let toward_zero = s as i64 as f64;
     if toward_zero > s {
