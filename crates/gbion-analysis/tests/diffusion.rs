@@ -6,7 +6,7 @@ mod diffusion_support;
 
 use diffusion_support::{all, brownian, lattice_walk, trajectory};
 use gbion_analysis::diffusion::{
-    A2_PER_FS_IN_CM2_PER_S, DiffusionError, Diffusivity, FitOptions, charge_diffusivity, nernst_einstein,
+    A2_PER_FS_IN_CM2_PER_S, DiffusionError, DiffusionFit, Diffusivity, FitOptions, charge_diffusivity, nernst_einstein,
     tracer_diffusivity,
 };
 use gbion_analysis::msd::{Components, Trajectory};
@@ -132,6 +132,13 @@ fn pairs(n_pairs: usize, frames: usize, bound: bool, seed: u64) -> Trajectory {
     trajectory(2 * n_pairs, positions)
 }
 
+/// Tracer and charge diffusivity fits of all atoms of `traj` (automatic windows).
+fn tracer_and_charge(traj: &Trajectory) -> (DiffusionFit, DiffusionFit) {
+    let (subset, options) = (all(traj), FitOptions::default());
+    let fit = |f: DiffusivityOf| f(traj, &subset, Components::XYZ, DT_FS, &options).unwrap().fit;
+    (fit(tracer_diffusivity), fit(charge_diffusivity))
+}
+
 /// The charge diffusivity of 2·`n_pairs` atoms with steps of 0.3 Å: D_σ = D* for independent atoms, 2 D*
 /// for rigidly bound pairs (|Σ Δr|² = 4 Σ_pairs |Δr|²), so H_R = 1 and 1/2.
 #[test]
@@ -140,15 +147,7 @@ fn haven_ratio_is_one_for_independent_ions_and_one_half_for_bound_pairs() {
     for (bound, haven) in [(false, 1.0), (true, 0.5)] {
         let mut pulls = Vec::new();
         for seed in 0..6 {
-            let traj = pairs(10, 2000, bound, 40 + seed);
-            let subset = all(&traj);
-            let options = FitOptions::default();
-            let tracer = tracer_diffusivity(&traj, &subset, Components::XYZ, DT_FS, &options)
-                .unwrap()
-                .fit;
-            let charge = charge_diffusivity(&traj, &subset, Components::XYZ, DT_FS, &options)
-                .unwrap()
-                .fit;
+            let (tracer, charge) = tracer_and_charge(&pairs(10, 2000, bound, 40 + seed));
             let d_charge = truth / haven;
             assert!(
                 (charge.d_cm2_s - d_charge).abs() < 3.5 * charge.d_err_cm2_s,
@@ -182,15 +181,7 @@ fn stated_charge_diffusivity_sigma_covers_the_truth_in_about_68_percent_of_repea
 }
 #[test]
 fn nernst_einstein_matches_the_transport_crate() {
-    let traj = pairs(10, 3000, false, 8);
-    let subset = all(&traj);
-    let options = FitOptions::default();
-    let tracer = tracer_diffusivity(&traj, &subset, Components::XYZ, DT_FS, &options)
-        .unwrap()
-        .fit;
-    let charge = charge_diffusivity(&traj, &subset, Components::XYZ, DT_FS, &options)
-        .unwrap()
-        .fit;
+    let (tracer, charge) = tracer_and_charge(&pairs(10, 3000, false, 8));
     let (volume, temperature, z) = (2000.0, 600.0, 2.0);
     let result = nernst_einstein(&tracer, &charge, 20, z, volume, temperature).unwrap();
     let n_cm3 = 20.0 / (volume * 1e-24);
