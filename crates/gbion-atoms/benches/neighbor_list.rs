@@ -8,43 +8,16 @@
 //! Run: `cargo bench -p gbion-atoms --bench neighbor_list` (append `-- 98415` for one size).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gbion_atoms::{Cell, ListKind, NeighborList, Vec3};
+#[path = "cells/mod.rs"]
+mod cells;
+
+use cells::perovskite_supercell;
+use gbion_atoms::{ListKind, NeighborList};
 use std::hint::black_box;
 use std::time::Duration;
 
-/// Lattice parameter of the cubic perovskite (Å).
-const LATTICE: f64 = 3.95;
 /// Cutoff of the build (Å).
 const CUTOFF: f64 = 5.0;
-
-/// Positions of an n×n×n supercell of cubic ABO3: A at the corner, B at the body centre, O at the face
-/// centres (5 n³ atoms), in the supercell's periodic cubic cell.
-fn perovskite_supercell(n: usize) -> (Cell, Vec<Vec3>) {
-    const BASIS: [Vec3; 5] = [
-        [0.0, 0.0, 0.0],
-        [0.5, 0.5, 0.5],
-        [0.5, 0.5, 0.0],
-        [0.5, 0.0, 0.5],
-        [0.0, 0.5, 0.5],
-    ];
-    let mut positions = Vec::with_capacity(5 * n * n * n);
-    for i in 0..n {
-        for j in 0..n {
-            for k in 0..n {
-                for s in BASIS {
-                    positions.push([
-                        (i as f64 + s[0]) * LATTICE,
-                        (j as f64 + s[1]) * LATTICE,
-                        (k as f64 + s[2]) * LATTICE,
-                    ]);
-                }
-            }
-        }
-    }
-    let length = LATTICE * n as f64;
-    let cell = Cell::orthorhombic([length; 3]).expect("a cubic cell");
-    (cell, positions)
-}
 
 /// Supercells of 6³, 13³, 27³ and 58³ unit cells: 1 080, 10 985, 98 415 and 975 560 atoms.
 const REPEATS: [usize; 4] = [6, 13, 27, 58];

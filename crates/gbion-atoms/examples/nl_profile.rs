@@ -6,36 +6,13 @@
 //! with MODE `fresh` (a new list per build) or `rebuild` (one list rebuilt in place; the first build is
 //! not counted separately). Prints atoms, entries and wall time per atom per build.
 
-use gbion_atoms::{Cell, ListKind, NeighborList, Vec3};
+#[path = "../benches/cells/mod.rs"]
+mod cells;
+
+use cells::perovskite_supercell;
+use gbion_atoms::{ListKind, NeighborList};
 use std::hint::black_box;
 use std::time::Instant;
-
-fn perovskite_supercell(n: usize) -> (Cell, Vec<Vec3>) {
-    const LATTICE: f64 = 3.95;
-    const BASIS: [Vec3; 5] = [
-        [0.0, 0.0, 0.0],
-        [0.5, 0.5, 0.5],
-        [0.5, 0.5, 0.0],
-        [0.5, 0.0, 0.5],
-        [0.0, 0.5, 0.5],
-    ];
-    let mut positions = Vec::with_capacity(5 * n * n * n);
-    for i in 0..n {
-        for j in 0..n {
-            for k in 0..n {
-                for s in BASIS {
-                    positions.push([
-                        (i as f64 + s[0]) * LATTICE,
-                        (j as f64 + s[1]) * LATTICE,
-                        (k as f64 + s[2]) * LATTICE,
-                    ]);
-                }
-            }
-        }
-    }
-    let length = LATTICE * n as f64;
-    (Cell::orthorhombic([length; 3]).expect("a cubic cell"), positions)
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

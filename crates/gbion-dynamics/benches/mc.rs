@@ -10,51 +10,18 @@
 //! used, so the full evaluation of the cell is skipped.
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use gbion_atoms::{Cell, Element, Structure, Vec3};
+#[path = "../../gbion-potentials/benches/cells/mod.rs"]
+mod cells;
+
+use cells::{element, lstz};
 use gbion_dynamics::Engine;
 use gbion_dynamics::mc::{MonteCarlo, MoveKind};
 use gbion_potentials::mtp::Mtp;
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::path::Path;
 
-const LATTICE: f64 = 3.95;
 const ATTEMPTS: u64 = 200;
-
-fn element(symbol: &str) -> Element {
-    Element::from_symbol(symbol).unwrap()
-}
-
-/// The perovskite with random A-site (Li/Sr/vacancy) and B-site (Ta/Zr) occupation and 0.05 Å noise.
-fn lstz(cells: [usize; 3]) -> Structure {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(75);
-    let mut elements = Vec::new();
-    let mut positions: Vec<Vec3> = Vec::new();
-    let mut place = |e: &str, frac: [f64; 3], cell: [usize; 3], rng: &mut Xoshiro256PlusPlus| {
-        elements.push(element(e));
-        positions.push([0, 1, 2].map(|d| (cell[d] as f64 + frac[d]) * LATTICE + rng.random_range(-0.05..0.05)));
-    };
-    for i in 0..cells[0] {
-        for j in 0..cells[1] {
-            for k in 0..cells[2] {
-                let cell = [i, j, k];
-                let a: f64 = rng.random_range(0.0..1.0);
-                if a < 0.375 {
-                    place("Li", [0.0; 3], cell, &mut rng);
-                } else if a < 0.8125 {
-                    place("Sr", [0.0; 3], cell, &mut rng);
-                }
-                let b = if rng.random_range(0.0..1.0) < 0.75 { "Ta" } else { "Zr" };
-                place(b, [0.5; 3], cell, &mut rng);
-                for o in [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]] {
-                    place("O", o, cell, &mut rng);
-                }
-            }
-        }
-    }
-    let lengths = cells.map(|c| c as f64 * LATTICE);
-    Structure::new(Cell::orthorhombic(lengths).unwrap(), elements, positions).unwrap()
-}
 
 fn bench(c: &mut Criterion) {
     let path =

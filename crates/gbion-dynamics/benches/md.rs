@@ -11,66 +11,22 @@
 //! The LAMMPS input for the same cell and settings: `benches/lammps/md_dsf.in` (see the README there).
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use gbion_atoms::{Cell, Element, Structure, Vec3};
-use gbion_atoms::{ListKind, NeighborList};
+#[path = "../../gbion-potentials/benches/cells/mod.rs"]
+mod cells;
+
+use cells::{SRTIO3_PAIRS as PAIRS, srtio3_supercell as supercell};
+use gbion_atoms::{Element, ListKind, NeighborList, Structure};
 use gbion_dynamics::velocities::maxwell_boltzmann;
 use gbion_dynamics::{Engine, Integrator, MdState, Thermostat};
 use gbion_potentials::rigid_ion::RigidIon;
 use gbion_potentials::{ListRequest, Output, Potential, Request};
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-
-const PAIRS: &str = r#"
-cutoff = 10.0
-[charges]
-Sr = 2.0
-Ti = 4.0
-O = -2.0
-[[pair]]
-species = ["O", "O"]
-buckingham = { a = 22764.0, rho = 0.149, c = 27.88 }
-[[pair]]
-species = ["Ti", "O"]
-buckingham = { a = 4590.7279, rho = 0.261, c = 0.0 }
-[[pair]]
-species = ["Sr", "O"]
-buckingham = { a = 1956.702, rho = 0.3252, c = 0.0 }
-"#;
 
 /// Neighbour-list skin (Å), LAMMPS `neighbor 2.0 bin`.
 const SKIN: f64 = 2.0;
 /// Time step (fs).
 const DT: f64 = 1.0;
-
-/// The cell of gbion-potentials' rigid_ion bench.
-fn supercell() -> Structure {
-    let (a, reps) = (3.905, [12usize, 12, 14]);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-    let mut elements = Vec::new();
-    let mut positions: Vec<Vec3> = Vec::new();
-    let sites = [
-        ("Sr", [0.0, 0.0, 0.0]),
-        ("Ti", [0.5, 0.5, 0.5]),
-        ("O", [0.5, 0.5, 0.0]),
-        ("O", [0.5, 0.0, 0.5]),
-        ("O", [0.0, 0.5, 0.5]),
-    ];
-    for i in 0..reps[0] {
-        for j in 0..reps[1] {
-            for k in 0..reps[2] {
-                for (symbol, offset) in sites {
-                    elements.push(Element::from_symbol(symbol).unwrap());
-                    let cell = [i as f64, j as f64, k as f64];
-                    positions.push(std::array::from_fn(|d| {
-                        a * (cell[d] + offset[d]) + rng.random_range(-0.1..0.1)
-                    }));
-                }
-            }
-        }
-    }
-    let cell = Cell::orthorhombic(reps.map(|r| r as f64 * a)).unwrap();
-    Structure::new(cell, elements, positions).unwrap()
-}
 
 /// A potential that asks for the same 10 Å half list and returns zero energy and forces: a step with it
 /// costs what the integrator and the engine (list test, rebuilds, output vectors) add to a force call.

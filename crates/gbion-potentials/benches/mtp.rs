@@ -4,56 +4,22 @@
 //! (its inverse is the time per atom per call).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gbion_atoms::{Cell, Element, ListKind, NeighborList, Structure, Vec3};
+#[path = "cells/mod.rs"]
+mod cells;
+
+use cells::{element, lstz};
+use gbion_atoms::{ListKind, NeighborList};
 use gbion_potentials::mtp::Mtp;
 use gbion_potentials::{Potential, Request};
-use rand::{RngExt, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use std::path::Path;
 
-const LATTICE: f64 = 3.95;
 const CELLS: [usize; 3] = [12, 12, 14];
-
-fn element(symbol: &str) -> Element {
-    Element::from_symbol(symbol).unwrap()
-}
-
-/// The perovskite with random A-site (Li/Sr/vacancy) and B-site (Ta/Zr) occupation and 0.05 Å noise.
-fn lstz() -> Structure {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(75);
-    let mut elements = Vec::new();
-    let mut positions: Vec<Vec3> = Vec::new();
-    let mut place = |e: &str, frac: [f64; 3], cell: [usize; 3], rng: &mut Xoshiro256PlusPlus| {
-        elements.push(element(e));
-        positions.push([0, 1, 2].map(|d| (cell[d] as f64 + frac[d]) * LATTICE + rng.random_range(-0.05..0.05)));
-    };
-    for i in 0..CELLS[0] {
-        for j in 0..CELLS[1] {
-            for k in 0..CELLS[2] {
-                let cell = [i, j, k];
-                let a: f64 = rng.random_range(0.0..1.0);
-                if a < 0.375 {
-                    place("Li", [0.0; 3], cell, &mut rng);
-                } else if a < 0.8125 {
-                    place("Sr", [0.0; 3], cell, &mut rng);
-                }
-                let b = if rng.random_range(0.0..1.0) < 0.75 { "Ta" } else { "Zr" };
-                place(b, [0.5; 3], cell, &mut rng);
-                for o in [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]] {
-                    place("O", o, cell, &mut rng);
-                }
-            }
-        }
-    }
-    let lengths = CELLS.map(|c| c as f64 * LATTICE);
-    Structure::new(Cell::orthorhombic(lengths).unwrap(), elements, positions).unwrap()
-}
 
 fn bench_mtp(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mtp/potentials/l16_5sp.mtp");
     let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
     let mtp = Mtp::read(&path).unwrap().with_species(species).unwrap();
-    let structure = lstz();
+    let structure = lstz(CELLS);
     let list = NeighborList::build(&structure, mtp.cutoff(), 0.0, ListKind::Full).unwrap();
     let mut group = c.benchmark_group(format!("mtp_l16_5sp_efs_{}_atoms", structure.len()));
     group.sample_size(10);

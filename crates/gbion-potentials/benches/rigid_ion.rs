@@ -4,57 +4,13 @@
 //! The same cell and settings for LAMMPS: `tests/fixtures/lammps/make_fixtures.py` parameters.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gbion_atoms::{Cell, Element, ListKind, NeighborList, Structure, Vec3};
+#[path = "cells/mod.rs"]
+mod cells;
+
+use cells::{SRTIO3_PAIRS as PAIRS, srtio3_supercell as supercell};
+use gbion_atoms::{ListKind, NeighborList};
 use gbion_potentials::rigid_ion::RigidIon;
 use gbion_potentials::{Potential, Request};
-use rand::{RngExt, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
-
-const PAIRS: &str = r#"
-cutoff = 10.0
-[charges]
-Sr = 2.0
-Ti = 4.0
-O = -2.0
-[[pair]]
-species = ["O", "O"]
-buckingham = { a = 22764.0, rho = 0.149, c = 27.88 }
-[[pair]]
-species = ["Ti", "O"]
-buckingham = { a = 4590.7279, rho = 0.261, c = 0.0 }
-[[pair]]
-species = ["Sr", "O"]
-buckingham = { a = 1956.702, rho = 0.3252, c = 0.0 }
-"#;
-
-fn supercell() -> Structure {
-    let (a, reps) = (3.905, [12usize, 12, 14]);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-    let mut elements = Vec::new();
-    let mut positions: Vec<Vec3> = Vec::new();
-    let sites = [
-        ("Sr", [0.0, 0.0, 0.0]),
-        ("Ti", [0.5, 0.5, 0.5]),
-        ("O", [0.5, 0.5, 0.0]),
-        ("O", [0.5, 0.0, 0.5]),
-        ("O", [0.0, 0.5, 0.5]),
-    ];
-    for i in 0..reps[0] {
-        for j in 0..reps[1] {
-            for k in 0..reps[2] {
-                for (symbol, offset) in sites {
-                    elements.push(Element::from_symbol(symbol).unwrap());
-                    let cell = [i as f64, j as f64, k as f64];
-                    positions.push(std::array::from_fn(|d| {
-                        a * (cell[d] + offset[d]) + rng.random_range(-0.1..0.1)
-                    }));
-                }
-            }
-        }
-    }
-    let cell = Cell::orthorhombic(reps.map(|r| r as f64 * a)).unwrap();
-    Structure::new(cell, elements, positions).unwrap()
-}
 
 fn bench(c: &mut Criterion) {
     let atoms = supercell();
