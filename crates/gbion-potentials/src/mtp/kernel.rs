@@ -22,6 +22,14 @@
 //!
 //! which follows from ∂u/∂r_ij = (1 − u uᵀ)/r and Euler's relation u·∇_u P = deg P for the homogeneous
 //! monomials P.
+//!
+//! **Fitting.** θ = [c, species_coeffs s, moment_coeffs ξ]. Along a direction ṙ_ij of the neighbour vectors
+//! (ṙ_j = u·ṙ_ij, u̇_j = (ṙ_ij − u ṙ_j)/r) the basic moments move as Ṁ_m = Σ_j (f'_μ ṙ_j P_p + f_μ Ṗ_p), and
+//! products as Ṁ_i3 += mult (Ṁ_i1 M_i2 + M_i1 Ṁ_i2); Ė_i = Σ_k ξ_k Ṁ_{mapping[k]}. The gradient of
+//! S = a·E_i + Ė_i is reverse mode over that forward tangent: seeds λ_m = a ξ_k, λ̇_m = ξ_k at m = mapping[k];
+//! through each product, λ̇_i1 += mult λ̇_i3 M_i2, λ_i1 += mult (λ_i3 M_i2 + λ̇_i3 Ṁ_i2) (and i1 ↔ i2); then
+//! ∂S/∂c[t_i][t_j][μ][k] = Σ_j [α_μj Q_k(r_j) + β_μj Q'_k(r_j)] with α_μj = Σ_{m∈μ} (λ_m P_p + λ̇_m Ṗ_p) and
+//! β_μj = Σ_{m∈μ} λ̇_m ṙ_j P_p; ∂S/∂ξ_k = a M_{mapping[k]} + Ṁ_{mapping[k]}, ∂S/∂s_{t_i} = a.
 
 use crate::mtp::file::MtpParameters;
 use gbion_atoms::Vec3;
@@ -128,9 +136,81 @@ impl Model {
 
     /// The radial coefficients c[t_i][t_j][·][·] of one pair of types.
     fn radial_block(&self, centre: usize, neighbour: usize) -> &[f64] {
-        let len = self.radial_count * self.basis_size;
-        let start = (centre * self.species_count + neighbour) * len;
-        &self.radial_coeffs[start..start + len]
+        let start = self.radial_block_start(centre, neighbour);
+        &self.radial_coeffs[start..start + self.radial_count * self.basis_size]
+    }
+}
+
+/// Where each group of coefficients sits in the flat parameter vector θ of a fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParameterOffsets {
+    /// Start of species_coeffs (the radial coefficients c[t_i][t_j][μ][k] come first, from 0).
+    pub species: usize,
+    /// Start of moment_coeffs.
+    pub moments: usize,
+    /// Length of θ.
+    pub len: usize,
+}
+
+impl Model {
+    /// θ = [radial_coeffs (file order), species_coeffs, moment_coeffs].
+    pub fn parameter_offsets(&self) -> ParameterOffsets {
+        let radial = self.species_count * self.species_count * self.radial_count * self.basis_size;
+        let moments = radial + self.species_count;
+        ParameterOffsets {
+            species: radial,
+            moments,
+            len: moments + self.mapping.len(),
+        }
+    }
+
+    /// Index in θ (and in radial_coeffs) of c[centre][neighbour][0][0].
+    fn radial_block_start(&self, centre: usize, neighbour: usize) -> usize {
+        (centre * self.species_count + neighbour) * self.radial_count * self.basis_size
+    }
+
+    /// The radial basis Q_k(r) = scaling·T_k(s)·(max_dist − r)² and dQ_k/dr at distance r, using the two
+    /// buffers (length basis_size) for the Chebyshev values; returns (Q, dQ/dr) in the same buffers.
+    fn radial_basis<'b>(&self, r: f64, values: &'b mut [f64], derivatives: &'b mut [f64]) -> (&'b [f64], &'b [f64]) {
+        let width = self.max_dist - self.min_dist;
+        let s = (2.0 * r - self.min_dist - self.max_dist) / width;
+        chebyshev(s, values, derivatives);
+        let gap = self.max_dist - r;
+        let envelope = self.scaling * gap * gap;
+        let envelope_derivative = -2.0 * self.scaling * gap;
+        for (t, dt) in values.iter_mut().zip(derivatives.iter_mut()) {
+            *dt = *dt * 2.0 / width * envelope + *t * envelope_derivative;
+            *t *= envelope;
+        }
+        (values, derivatives)
+    }
+}
+
+/// Work tables of [`SiteWork::parameter_gradient`] and [`SiteWork::basis_jacobian`], reused from site to
+/// site.
+#[derive(Default)]
+pub(crate) struct FitWork {
+    /// Ṗ_p(u_j) and ṙ_j P_p(u_j), [p][j].
+    monomial_tangent: Vec<f64>,
+    radial_weight: Vec<f64>,
+    /// Ṁ of every moment.
+    moment_tangent: Vec<f64>,
+    /// ∂S/∂M and ∂S/∂Ṁ, S = a·E_i + Ė_i.
+    adjoint: Vec<f64>,
+    adjoint_tangent: Vec<f64>,
+    /// ∂S/∂f_μ(r_j) and ∂S/∂f'_μ(r_j), [μ][j].
+    alpha: Vec<f64>,
+    beta: Vec<f64>,
+    chebyshev: Vec<f64>,
+    chebyshev_derivative: Vec<f64>,
+    /// ∂M_{mapping[k]}/∂r_ij, [(3j + d)·K + k].
+    pub jacobian: Vec<f64>,
+}
+
+/// Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2) for the products in file order, given the basic moments' Ṁ.
+fn tangent_products(model: &Model, moments: &[f64], tangent: &mut [f64]) {
+    for &(i1, i2, mult, i3) in &model.products {
+        tangent[i3] += mult * (tangent[i1] * moments[i2] + moments[i1] * tangent[i2]);
     }
 }
 
@@ -291,6 +371,142 @@ impl SiteWork {
         }
     }
 
+    /// Parameter derivatives for fitting, after [`Self::moments`] (module doc, "Fitting"). `tangent[j]` is
+    /// ṙ_ij, the rate of change of neighbour vector j along a chosen direction of the configuration. Returns
+    /// (E_i, Ė_i), Ė_i = Σ_j (∂E_i/∂r_ij)·ṙ_ij, and adds ∂(a·E_i + Ė_i)/∂θ to `grad`, θ laid out as
+    /// [`Model::parameter_offsets`] says.
+    pub fn parameter_gradient(
+        &self,
+        model: &Model,
+        centre: usize,
+        tangent: &[Vec3],
+        a: f64,
+        fit: &mut FitWork,
+        grad: &mut [f64],
+    ) -> (f64, f64) {
+        let n = self.count;
+        self.neighbour_tangents(model, tangent, fit);
+        reset(&mut fit.moment_tangent, model.moments_count);
+        for (m, &(mu, p)) in model.basic.iter().enumerate() {
+            fit.moment_tangent[m] = dot(
+                &self.radial_derivative[mu * n..(mu + 1) * n],
+                &fit.radial_weight[p * n..(p + 1) * n],
+            ) + dot(
+                &self.radial[mu * n..(mu + 1) * n],
+                &fit.monomial_tangent[p * n..(p + 1) * n],
+            );
+        }
+        tangent_products(model, &self.moments, &mut fit.moment_tangent);
+        let (species_at, moments_at) = (model.parameter_offsets().species, model.parameter_offsets().moments);
+        let mut energy = model.species_coeffs[centre];
+        let mut energy_rate = 0.0;
+        grad[species_at + centre] += a;
+        reset(&mut fit.adjoint, model.moments_count);
+        reset(&mut fit.adjoint_tangent, model.moments_count);
+        for (k, (&m, &xi)) in model.mapping.iter().zip(&model.moment_coeffs).enumerate() {
+            energy += xi * self.moments[m];
+            energy_rate += xi * fit.moment_tangent[m];
+            grad[moments_at + k] += a * self.moments[m] + fit.moment_tangent[m];
+            fit.adjoint[m] += a * xi;
+            fit.adjoint_tangent[m] += xi;
+        }
+        // Reverse through M_i3 += mult·M_i1·M_i2 and Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2).
+        for &(i1, i2, mult, i3) in model.products.iter().rev() {
+            let (g, g_dot) = (mult * fit.adjoint[i3], mult * fit.adjoint_tangent[i3]);
+            let (m1, m2) = (self.moments[i1], self.moments[i2]);
+            let (t1, t2) = (fit.moment_tangent[i1], fit.moment_tangent[i2]);
+            fit.adjoint_tangent[i1] += g_dot * m2;
+            fit.adjoint_tangent[i2] += g_dot * m1;
+            fit.adjoint[i1] += g * m2 + g_dot * t2;
+            fit.adjoint[i2] += g * m1 + g_dot * t1;
+        }
+        // ∂/∂f_μ(r_j) (alpha) and ∂/∂f'_μ(r_j) (beta) of a·E_i + Ė_i, then the chain rule to c[t_i][t_j][μ][k].
+        reset(&mut fit.alpha, model.radial_count * n);
+        reset(&mut fit.beta, model.radial_count * n);
+        for (m, &(mu, p)) in model.basic.iter().enumerate() {
+            let (l, l_dot) = (fit.adjoint[m], fit.adjoint_tangent[m]);
+            if l == 0.0 && l_dot == 0.0 {
+                continue;
+            }
+            let monomial = &self.monomial[p * n..(p + 1) * n];
+            let monomial_tangent = &fit.monomial_tangent[p * n..(p + 1) * n];
+            let weight = &fit.radial_weight[p * n..(p + 1) * n];
+            for j in 0..n {
+                fit.alpha[mu * n + j] += l * monomial[j] + l_dot * monomial_tangent[j];
+                fit.beta[mu * n + j] += l_dot * weight[j];
+            }
+        }
+        let size = model.basis_size;
+        reset(&mut fit.chebyshev, size);
+        reset(&mut fit.chebyshev_derivative, size);
+        for j in 0..n {
+            let (q, dq) = model.radial_basis(self.distance[j], &mut fit.chebyshev, &mut fit.chebyshev_derivative);
+            let start = model.radial_block_start(centre, self.kind[j]);
+            for mu in 0..model.radial_count {
+                let (alpha, beta) = (fit.alpha[mu * n + j], fit.beta[mu * n + j]);
+                for k in 0..size {
+                    grad[start + mu * size + k] += alpha * q[k] + beta * dq[k];
+                }
+            }
+        }
+        (energy, energy_rate)
+    }
+
+    /// ∂M_{mapping[k]}/∂r_ij for every basis function k, neighbour j and axis d, after [`Self::moments`]:
+    /// `fit.jacobian[(3j + d)·K + k]` with K = mapping.len() (forward mode, one neighbour coordinate at a
+    /// time; ∂P/∂r_d = (∂P/∂u_d − u_d·deg P·P)/r by Euler's relation).
+    pub fn basis_jacobian(&self, model: &Model, fit: &mut FitWork) {
+        let n = self.count;
+        let basis = model.mapping.len();
+        reset(&mut fit.jacobian, 3 * n * basis);
+        reset(&mut fit.moment_tangent, model.moments_count);
+        for j in 0..n {
+            let inv_r = 1.0 / self.distance[j];
+            for d in 0..3 {
+                let u_d = self.unit[d][j];
+                fit.moment_tangent.fill(0.0);
+                for (m, &(mu, p)) in model.basic.iter().enumerate() {
+                    let mono = &model.monomials[p];
+                    let value = self.monomial[p * n + j];
+                    let along_u = mono.lower[d].map_or(0.0, |(power, q)| power * self.monomial[q * n + j]);
+                    let d_monomial = (along_u - u_d * mono.degree * value) * inv_r;
+                    fit.moment_tangent[m] =
+                        self.radial_derivative[mu * n + j] * u_d * value + self.radial[mu * n + j] * d_monomial;
+                }
+                tangent_products(model, &self.moments, &mut fit.moment_tangent);
+                let row = &mut fit.jacobian[(3 * j + d) * basis..(3 * j + d + 1) * basis];
+                for (out, &m) in row.iter_mut().zip(&model.mapping) {
+                    *out = fit.moment_tangent[m];
+                }
+            }
+        }
+    }
+
+    /// ṙ_j = u_j·ṙ_ij, u̇_j = (ṙ_ij − u_j ṙ_j)/r_j, the monomial rates Ṗ_p(u_j) = Σ_d n_d P_lower u̇_d
+    /// (`fit.monomial_tangent`) and ṙ_j P_p(u_j) (`fit.radial_weight`, the factor of f'_μ in Ṁ).
+    fn neighbour_tangents(&self, model: &Model, tangent: &[Vec3], fit: &mut FitWork) {
+        let n = self.count;
+        let monomials = model.monomials.len();
+        reset(&mut fit.monomial_tangent, monomials * n);
+        reset(&mut fit.radial_weight, monomials * n);
+        for j in 0..n {
+            let u = [self.unit[0][j], self.unit[1][j], self.unit[2][j]];
+            let t = tangent[j];
+            let rate = u[0] * t[0] + u[1] * t[1] + u[2] * t[2];
+            let u_dot = [0, 1, 2].map(|d| (t[d] - u[d] * rate) / self.distance[j]);
+            for (p, mono) in model.monomials.iter().enumerate() {
+                let mut value = 0.0;
+                for (d, lower) in mono.lower.iter().enumerate() {
+                    if let &Some((power, q)) = lower {
+                        value += power * self.monomial[q * n + j] * u_dot[d];
+                    }
+                }
+                fit.monomial_tangent[p * n + j] = value;
+                fit.radial_weight[p * n + j] = rate * self.monomial[p * n + j];
+            }
+        }
+    }
+
     /// f_μ and f'_μ for every neighbour, and the unit vectors.
     fn radial_tables(&mut self, model: &Model, centre: usize) {
         let n = self.count;
@@ -302,27 +518,16 @@ impl SiteWork {
         for d in 0..3 {
             reset(&mut self.unit[d], n);
         }
-        let width = model.max_dist - model.min_dist;
-        let ds_dr = 2.0 / width;
         for j in 0..n {
             let r = self.distance[j];
             for d in 0..3 {
                 self.unit[d][j] = self.vector[j][d] / r;
             }
-            let s = (2.0 * r - model.min_dist - model.max_dist) / width;
-            chebyshev(s, &mut self.chebyshev, &mut self.chebyshev_derivative);
-            let gap = model.max_dist - r;
-            let envelope = model.scaling * gap * gap;
-            let envelope_derivative = -2.0 * model.scaling * gap;
+            let (q, dq) = model.radial_basis(r, &mut self.chebyshev, &mut self.chebyshev_derivative);
             let block = model.radial_block(centre, self.kind[j]);
             for (mu, coeffs) in block.chunks_exact(size).enumerate() {
-                let (mut t_sum, mut dt_sum) = (0.0, 0.0);
-                for ((&c, &t), &dt) in coeffs.iter().zip(&self.chebyshev).zip(&self.chebyshev_derivative) {
-                    t_sum += c * t;
-                    dt_sum += c * dt;
-                }
-                self.radial[mu * n + j] = t_sum * envelope;
-                self.radial_derivative[mu * n + j] = dt_sum * ds_dr * envelope + t_sum * envelope_derivative;
+                self.radial[mu * n + j] = dot(coeffs, q);
+                self.radial_derivative[mu * n + j] = dot(coeffs, dq);
             }
         }
     }

@@ -4,16 +4,19 @@
 //! indices to elements ([`Mtp::with_species`]).
 //!
 //! Modules: `file` (the `.mtp` format), `kernel` (the site energy and its gradient, with the equations),
-//! `local` (energy changes touching only the sites within the cutoff of a change).
+//! `local` (energy changes touching only the sites within the cutoff of a change), `fit` (derivatives with
+//! respect to the parameters, for fitting).
 //!
 //! Units: Å, eV; forces eV/Å; stress eV/Å³ with ASE's sign (σ = (1/V) Σ sym(r_ij ⊗ ∂E/∂r_ij), negative
 //! under compression), Voigt xx yy zz yz xz xy.
 
 mod file;
+mod fit;
 mod kernel;
 mod local;
 
 pub use file::MtpParameters;
+pub use fit::{FitDirection, LinearRows, ParameterOffsets};
 
 use crate::potential::{ListRequest, accumulate_virial, require_list, stress_from_virial};
 use crate::{Change, Error, Output, Potential, Request, Result};
