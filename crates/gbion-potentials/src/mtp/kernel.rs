@@ -489,9 +489,8 @@ impl SiteWork {
         let monomials = model.monomials.len();
         reset(&mut fit.monomial_tangent, monomials * n);
         reset(&mut fit.radial_weight, monomials * n);
-        for j in 0..n {
+        for (j, &t) in tangent.iter().enumerate().take(n) {
             let u = [self.unit[0][j], self.unit[1][j], self.unit[2][j]];
-            let t = tangent[j];
             let rate = u[0] * t[0] + u[1] * t[1] + u[2] * t[2];
             let u_dot = [0, 1, 2].map(|d| (t[d] - u[d] * rate) / self.distance[j]);
             for (p, mono) in model.monomials.iter().enumerate() {
