@@ -142,13 +142,12 @@ fn objective(mtp: &Mtp, s: &Structure, direction: &FitDirection) -> f64 {
 
 fn random_direction(n: usize, seed: u64) -> FitDirection {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut strain = [[0.0; 3]; 3];
-    for a in 0..3 {
-        for b in a..3 {
-            strain[a][b] = rng.random::<f64>() - 0.5;
-            strain[b][a] = strain[a][b];
-        }
-    }
+    let upper: [f64; 6] = std::array::from_fn(|_| rng.random::<f64>() - 0.5);
+    let strain = [
+        [upper[0], upper[5], upper[4]],
+        [upper[5], upper[1], upper[3]],
+        [upper[4], upper[3], upper[2]],
+    ];
     FitDirection {
         energy_factor: 0.7,
         displacements: (0..n)
