@@ -2,3 +2,13 @@
 //! coefficients, nonlinear fit of all coefficients), the extrapolation grade by MaxVol / D-optimality, and
 //! the active-learning loop that queries an external oracle (paper 000; Podryabinkin & Shapeev, Comput.
 //! Mater. Sci. 140, 171 (2017); Novikov et al., Mach. Learn.: Sci. Technol. 2, 025002 (2021)).
+//!
+//! Modules: `training` (labelled configurations, weights, reference energies), `fit` (loss, gradient,
+//! linear fit, error metrics), `nonlinear` (L-BFGS fit of all coefficients with checkpoints).
+
+pub mod error;
+pub mod fit;
+pub mod nonlinear;
+pub mod training;
+
+pub use error::{Error, Result};
