@@ -29,8 +29,7 @@ use gbion_potentials::{Potential, Request};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// eV/Å³ → GPa.
-const EV_PER_A3_IN_GPA: f64 = 160.217_663_4;
+use gbion_dynamics::units::EV_A3_TO_GPA as EV_PER_A3_IN_GPA;
 
 /// Weights of the loss terms (module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -4,11 +4,13 @@
 //! Mater. Sci. 140, 171 (2017); Novikov et al., Mach. Learn.: Sci. Technol. 2, 025002 (2021)).
 //!
 //! Modules: `training` (labelled configurations, weights, reference energies), `fit` (loss, gradient,
-//! linear fit, error metrics), `nonlinear` (L-BFGS fit of all coefficients with checkpoints).
+//! linear fit, error metrics), `nonlinear` (L-BFGS fit of all coefficients with checkpoints), `train` (a whole fit:
+//! reference energies, start, linear and nonlinear fits, errors).
 
 pub mod error;
 pub mod fit;
 pub mod nonlinear;
+pub mod train;
 pub mod training;
 
 pub use error::{Error, Result};

@@ -12,7 +12,7 @@
 
 use crate::build_cmd::parse_ordering;
 use crate::eval_cmd::load_potential;
-use crate::output::emit;
+use crate::output::{Progress, emit};
 use crate::structure_cmd::open_frames;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -22,7 +22,6 @@ use gbion_dynamics::config::{self, Input, PotentialSource, StructureSource};
 use gbion_dynamics::run::{Mode, RelaxSummary, Summary, run_md, run_relax};
 use gbion_potentials::Potential;
 use gbion_potentials::rigid_ion::RigidIon;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -79,7 +78,7 @@ pub fn run(which: Which, args: DynamicsArgs) -> Result<()> {
         );
     }
     let started = Instant::now();
-    let mut progress = Progress::new(args.json);
+    let mut progress = Progress::new(args.json, "steps");
     match which {
         Which::Md | Which::Mcmd => {
             let mode = if matches!(which, Which::Md) {
@@ -150,58 +149,6 @@ fn potential(input: &Input) -> Result<Box<dyn Potential>> {
     match &input.potential {
         PotentialSource::Spec(spec) => load_potential(spec, input.species.clone(), None),
         PotentialSource::RigidIon { text, source_name } => Ok(Box::new(RigidIon::from_toml(text, source_name)?)),
-    }
-}
-
-/// A progress bar with ETA on a terminal; plain lines every 10 % otherwise; nothing under `--json`.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    plain: bool,
-    last_decile: u64,
-    started: Instant,
-}
-
-impl Progress {
-    fn new(json: bool) -> Progress {
-        let terminal = std::io::stderr().is_terminal();
-        let bar = (!json && terminal).then(|| {
-            let bar = indicatif::ProgressBar::new(0);
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} (eta {eta})")
-            {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Progress {
-            bar,
-            plain: !json && !terminal,
-            last_decile: 0,
-            started: Instant::now(),
-        }
-    }
-
-    fn update(&mut self, step: u64, total: u64) {
-        if let Some(bar) = &self.bar {
-            bar.set_length(total);
-            bar.set_position(step);
-        } else if self.plain && total > 0 {
-            let decile = step * 10 / total;
-            if decile > self.last_decile {
-                self.last_decile = decile;
-                eprintln!(
-                    "step {step}/{total} ({}%), {:.1} s",
-                    decile * 10,
-                    self.started.elapsed().as_secs_f64()
-                );
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
     }
 }
 

@@ -20,8 +20,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// eV/Å³ → GPa (1 eV/Å³ = 160.21766208 GPa, CODATA e).
-const EV_PER_A3_TO_GPA: f64 = 160.217_662_08;
+use gbion_dynamics::units::EV_A3_TO_GPA as EV_PER_A3_TO_GPA;
 
 #[derive(Args)]
 pub struct EvalArgs {

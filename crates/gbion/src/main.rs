@@ -10,6 +10,7 @@ mod output;
 mod plot;
 mod quickstart;
 mod structure_cmd;
+mod train_cmd;
 mod transport;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +57,8 @@ enum Command {
     Mcmd(dynamics_cmd::DynamicsArgs),
     /// Relax positions (and optionally the cell) with FIRE or L-BFGS from a TOML input; `--example` prints one.
     Relax(dynamics_cmd::DynamicsArgs),
+    /// Fit a moment tensor potential to energies, forces and stresses (linear fit, then L-BFGS), checkpointed.
+    Train(train_cmd::TrainArgs),
 }
 
 fn main() {
@@ -73,6 +76,7 @@ fn main() {
         Command::Md(args) => dynamics_cmd::run(dynamics_cmd::Which::Md, args),
         Command::Mcmd(args) => dynamics_cmd::run(dynamics_cmd::Which::Mcmd, args),
         Command::Relax(args) => dynamics_cmd::run(dynamics_cmd::Which::Relax, args),
+        Command::Train(args) => train_cmd::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -2,8 +2,9 @@
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::time::Instant;
 
 /// Print `value` as pretty JSON when `json` is set, otherwise print the human summary `human()`.
 /// A closed pipe on stdout (`gbion ... | head`) is not an error.
@@ -69,4 +70,59 @@ pub fn read_csv_columns(
         }
     }
     Ok((header, values))
+}
+
+/// A progress bar with ETA on a terminal; plain lines every 10 % otherwise; nothing under `--json`.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    last_decile: u64,
+    started: Instant,
+    unit: &'static str,
+}
+
+impl Progress {
+    pub fn new(json: bool, unit: &'static str) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (!json && terminal).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{pos}}/{{len}} {unit}  {{elapsed}} (eta {{eta}})"
+            )) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            bar,
+            plain: !json && !terminal,
+            last_decile: 0,
+            started: Instant::now(),
+            unit,
+        }
+    }
+
+    pub fn update(&mut self, step: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(step);
+        } else if self.plain && total > 0 {
+            let decile = step * 10 / total;
+            if decile > self.last_decile {
+                self.last_decile = decile;
+                eprintln!(
+                    "{step}/{total} {} ({}%), {:.1} s",
+                    self.unit,
+                    decile * 10,
+                    self.started.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -10,8 +10,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// eV/Å³ → GPa.
-const GPA: f64 = 160.217_662_08;
+/// eV/Å³ → GPa (exact since the 2019 SI: e = 1.602176634e-19 C).
+const GPA: f64 = 160.217_663_4;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
