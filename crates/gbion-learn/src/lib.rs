@@ -4,11 +4,13 @@
 //! Mater. Sci. 140, 171 (2017); Novikov et al., Mach. Learn.: Sci. Technol. 2, 025002 (2021)).
 //!
 //! Modules: `training` (labelled configurations, weights, reference energies), `fit` (loss, gradient,
-//! linear fit, error metrics), `nonlinear` (L-BFGS fit of all coefficients with checkpoints), `train` (a whole fit:
-//! reference energies, start, linear and nonlinear fits, errors).
+//! linear fit, error metrics), `nonlinear` (L-BFGS fit of all coefficients with checkpoints), `train` (a
+//! whole fit: reference energies, start, linear and nonlinear fits, errors), [`grade`] (the active set,
+//! extrapolation grades and the selection of informative configurations by MaxVol).
 
 pub mod error;
 pub mod fit;
+pub mod grade;
 pub mod nonlinear;
 pub mod train;
 pub mod training;

@@ -441,6 +441,22 @@ fn site_basis_values_give_the_site_energies() {
 }
 
 #[test]
+fn site_bases_of_all_atoms_equal_the_one_site_values() {
+    let mtp = potential("l16_5sp");
+    let structure = case("l16_5sp", "perovskite_2x2x2");
+    let list = NeighborList::build(&structure, mtp.cutoff(), 0.3, ListKind::Full).unwrap();
+    let all = mtp.site_bases(&structure, &list).unwrap();
+    assert_eq!((all.width, all.types.len(), all.values.len()), (92, 40, 40 * 92));
+    let species: Vec<Element> = mtp.species().unwrap().to_vec();
+    for atom in 0..structure.len() {
+        assert_eq!(all.row(atom), mtp.site_basis(&structure, &list, atom).unwrap());
+        assert_eq!(species[all.types[atom]], structure.elements[atom]);
+    }
+    let half = NeighborList::build(&structure, mtp.cutoff(), 0.0, ListKind::Half).unwrap();
+    assert!(mtp.site_bases(&structure, &half).is_err());
+}
+
+#[test]
 fn results_do_not_depend_on_the_skin_or_the_thread_count() {
     let mtp = potential("l16_5sp");
     // 8 × 40 = 320 atoms: more than one block of parallel work.

@@ -5,7 +5,7 @@
 //!
 //! Modules: `file` (the `.mtp` format), `kernel` (the site energy and its gradient, with the equations),
 //! `local` (energy changes touching only the sites within the cutoff of a change), `fit` (derivatives with
-//! respect to the parameters, for fitting).
+//! respect to the parameters, for fitting), `rows` (the basis values of all sites at once, [`SiteBases`]).
 //!
 //! Units: Å, eV; forces eV/Å; stress eV/Å³ with ASE's sign (σ = (1/V) Σ sym(r_ij ⊗ ∂E/∂r_ij), negative
 //! under compression), Voigt xx yy zz yz xz xy.
@@ -14,9 +14,11 @@ mod file;
 mod fit;
 mod kernel;
 mod local;
+mod rows;
 
 pub use file::MtpParameters;
 pub use fit::{FitDirection, LinearRows, ParameterOffsets};
+pub use rows::SiteBases;
 
 use crate::potential::{ListRequest, accumulate_virial, require_list, stress_from_virial};
 use crate::{Change, Error, Output, Potential, Request, Result};

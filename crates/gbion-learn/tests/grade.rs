@@ -1,0 +1,397 @@
+//! Tests of the extrapolation grade (`gbion_learn::grade`): MaxVol against brute-force enumeration of all
+//! square submatrices, grades of active and training rows, greedy batch selection against a brute-force
+//! greedy choice by determinants, the rank-deficient cases, and the active-set file round trip. Rows come
+//! from the 2-species level-8 MTP of the potentials' fixtures (random coefficients, types Zr, O).
+
+use faer::linalg::solvers::DenseSolveCore;
+use faer::{Mat, MatRef};
+use gbion_atoms::{Cell, Element, Structure};
+use gbion_learn::grade::{
+    ActiveSet, DEFAULT_SELECT_THRESHOLD, DEFAULT_STOP_THRESHOLD, Error, RowMode, SWAP_TOLERANCE, Thresholds, Verdict,
+    independent_columns, maxvol, parameter_count, rows,
+};
+use gbion_potentials::mtp::Mtp;
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// Rounding allowance on grades that are exactly 1 or ≤ 1 + tol in exact arithmetic.
+const ROUNDING: f64 = 1e-9;
+
+fn mtp() -> Mtp {
+    let path = format!(
+        "{}/../gbion-potentials/tests/fixtures/mtp/potentials/l08_2sp.mtp",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let species = ["Zr", "O"].map(|s| Element::from_symbol(s).unwrap()).to_vec();
+    Mtp::read(path.as_ref()).unwrap().with_species(species).unwrap()
+}
+
+/// A periodic 2 × 2 × 2 simple-cubic arrangement of 8 atoms with lattice spacing `spacing` (Å), random
+/// displacements up to `jitter` (Å) per component and each atom O with probability `oxygen`.
+fn config(rng: &mut Xoshiro256PlusPlus, spacing: f64, jitter: f64, oxygen: f64) -> Structure {
+    let side = 2.0 * spacing;
+    let cell = Cell::periodic([[side, 0.0, 0.0], [0.0, side, 0.0], [0.0, 0.0, side]]).unwrap();
+    let mut elements = Vec::new();
+    let mut positions = Vec::new();
+    for i in 0..8 {
+        let site = [i & 1, (i >> 1) & 1, i >> 2].map(|k| k as f64 * spacing);
+        positions.push(site.map(|x| x + jitter * (2.0 * rng.random::<f64>() - 1.0)));
+        let symbol = if rng.random::<f64>() < oxygen { "O" } else { "Zr" };
+        elements.push(Element::from_symbol(symbol).unwrap());
+    }
+    Structure::new(cell, elements, positions).unwrap()
+}
+
+fn training_set(seed: u64, count: usize) -> Vec<Structure> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    (0..count).map(|_| config(&mut rng, 2.2, 0.25, 0.5)).collect()
+}
+
+fn det(m: MatRef<'_, f64>) -> f64 {
+    m.determinant()
+}
+
+/// The rows `picked` of `m`.
+fn pick(m: MatRef<'_, f64>, picked: &[usize]) -> Mat<f64> {
+    Mat::from_fn(picked.len(), m.ncols(), |j, k| m[(picked[j], k)])
+}
+
+/// Every k-subset of 0..n (ascending).
+fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return vec![Vec::new()];
+    }
+    (k - 1..n)
+        .flat_map(|last| {
+            subsets(last, k - 1).into_iter().map(move |mut s| {
+                s.push(last);
+                s
+            })
+        })
+        .collect()
+}
+
+/// The active rows restricted to the active columns (A) and the pool rows restricted likewise.
+fn restricted(active: &ActiveSet, rows: &[Vec<f64>]) -> Mat<f64> {
+    let columns = active.columns();
+    Mat::from_fn(rows.len(), columns.len(), |i, k| rows[i][columns[k]])
+}
+
+fn active_matrix(active: &ActiveSet) -> Mat<f64> {
+    let values: Vec<Vec<f64>> = active.rows().iter().map(|r| r.values.clone()).collect();
+    restricted(active, &values)
+}
+
+#[test]
+fn maxvol_matches_brute_force_maximal_volume_on_small_random_matrices() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let cases = 200;
+    let mut equal = 0;
+    for case in 0..cases {
+        let n = 10 + case % 5;
+        let r = 3 + case % 2;
+        let b = Mat::from_fn(n, r, |_, _| 2.0 * rng.random::<f64>() - 1.0);
+        let found = maxvol(b.as_ref()).unwrap();
+        let volume = det(pick(b.as_ref(), &found).as_ref()).abs();
+        let (best, best_volume) = subsets(n, r)
+            .into_iter()
+            .map(|s| {
+                let v = det(pick(b.as_ref(), &s).as_ref()).abs();
+                (s, v)
+            })
+            .fold((Vec::new(), 0.0), |acc, (s, v)| if v > acc.1 { (s, v) } else { acc });
+        // Dominance: every |c_ij| of C = B A⁻¹ is at most 1 + tol.
+        let a = pick(b.as_ref(), &found);
+        let inverse = a.partial_piv_lu().inverse();
+        let c = &b * &inverse;
+        let largest = (0..n)
+            .flat_map(|i| (0..r).map(move |j| (i, j)))
+            .fold(0.0_f64, |m, (i, j)| m.max(c[(i, j)].abs()));
+        assert!(
+            largest <= 1.0 + SWAP_TOLERANCE + ROUNDING,
+            "case {case}: max |c| = {largest}"
+        );
+        // The guaranteed bound of a dominant submatrix: |det A_max| ≤ ((1 + tol)² r)^{r/2} |det A|.
+        let bound = ((1.0 + SWAP_TOLERANCE).powi(2) * r as f64).powf(r as f64 / 2.0);
+        assert!(best_volume <= bound * volume * (1.0 + ROUNDING), "case {case}");
+        let mut sorted = found.clone();
+        sorted.sort_unstable();
+        if sorted == best {
+            equal += 1;
+        } else {
+            assert!(volume < best_volume, "case {case}: a different subset of equal volume");
+        }
+    }
+    // MaxVol finds a local maximum (a dominant submatrix), which need not be the global one: on these 200
+    // matrices it is the brute-force maximum in 184 cases, and within the bound above in all.
+    assert!(equal >= cases * 9 / 10, "{equal} of {cases} equal to brute force");
+    eprintln!("MaxVol = brute-force maximum in {equal} of {cases} cases");
+}
+
+#[test]
+fn independent_columns_drop_zero_and_dependent_columns() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let n = 12;
+    let x: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+    let y: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+    // Columns: x, 0, 3x − 2y, y, 1e6·x (a scaled copy).
+    let m = Mat::from_fn(n, 5, |i, k| [x[i], 0.0, 3.0 * x[i] - 2.0 * y[i], y[i], 1e6 * x[i]][k]);
+    let columns = independent_columns(m.as_ref(), 1e-10);
+    assert_eq!(columns.len(), 2, "{columns:?}");
+    assert!(!columns.contains(&1));
+    let sub = Mat::from_fn(n, 2, |i, k| m[(i, columns[k])]);
+    assert_eq!(independent_columns(sub.as_ref(), 1e-10), vec![0, 1]);
+    // MaxVol on a rank-deficient matrix is an error, not a panic.
+    assert!(maxvol(m.as_ref()).is_err());
+    assert!(maxvol(Mat::<f64>::zeros(2, 3).as_ref()).is_err());
+}
+
+#[test]
+fn active_rows_grade_one_and_training_rows_at_most_one() {
+    let mtp = mtp();
+    let training = training_set(11, 6);
+    for mode in [RowMode::Site, RowMode::Configuration] {
+        let training = if mode == RowMode::Site {
+            training.clone()
+        } else {
+            training_set(12, 20)
+        };
+        let active = ActiveSet::from_training(&mtp, &training, mode).unwrap();
+        let p = parameter_count(&mtp);
+        assert_eq!(p, 2 + 9);
+        assert_eq!(active.columns().len(), active.rows().len());
+        let values: Vec<Vec<f64>> = active.rows().iter().map(|r| r.values.clone()).collect();
+        for g in active.grade_rows(&values).unwrap() {
+            assert!((g - 1.0).abs() < ROUNDING, "{mode:?}: active row grade {g}");
+        }
+        for (c, structure) in training.iter().enumerate() {
+            let grade = active.grade(&mtp, structure).unwrap();
+            assert!(
+                grade.configuration <= 1.0 + SWAP_TOLERANCE + ROUNDING,
+                "{mode:?} {c}: {grade:?}"
+            );
+            let direct = active.grade_rows(&rows(&mtp, structure, mode).unwrap()).unwrap();
+            match mode {
+                RowMode::Site => {
+                    let per_atom = grade.per_atom.unwrap();
+                    assert_eq!(per_atom, direct);
+                    assert_eq!(grade.configuration, per_atom.iter().fold(0.0, |m: f64, &g| m.max(g)));
+                }
+                RowMode::Configuration => assert!(grade.per_atom.is_none() && direct == [grade.configuration]),
+            }
+        }
+        // Each grade is max_j |(b A⁻¹)_j|: checked against a direct solve for a new configuration.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
+        let new = config(&mut rng, 2.0, 0.4, 0.5);
+        let new_rows = rows(&mtp, &new, mode).unwrap();
+        let a = active_matrix(&active);
+        let c = restricted(&active, &new_rows) * a.partial_piv_lu().inverse();
+        let grades = active.grade_rows(&new_rows).unwrap();
+        for (i, g) in grades.iter().enumerate() {
+            let want = (0..c.ncols()).fold(0.0_f64, |m, j| m.max(c[(i, j)].abs()));
+            assert!((g - want).abs() <= 1e-9 * want, "{mode:?} row {i}: {g} vs {want}");
+        }
+        assert!(
+            grades.iter().any(|&g| g > 1.0 + SWAP_TOLERANCE),
+            "{mode:?}: a compressed cell extrapolates"
+        );
+    }
+}
+
+/// The greedy choice computed from determinants: at each step the pool configuration (one row each) and
+/// active-row position whose swap maximises |det A|, while the gain exceeds `threshold`.
+fn brute_force_greedy(a: &Mat<f64>, pool: &[Vec<f64>], threshold: f64, max_batch: usize) -> Vec<usize> {
+    let mut a = a.clone();
+    let mut remaining: Vec<usize> = (0..pool.len()).collect();
+    let mut chosen = Vec::new();
+    while chosen.len() < max_batch {
+        let base = det(a.as_ref()).abs();
+        let mut best: Option<(usize, usize, f64)> = None;
+        for (k, &c) in remaining.iter().enumerate() {
+            for j in 0..a.nrows() {
+                let mut swapped = a.clone();
+                for col in 0..a.ncols() {
+                    swapped[(j, col)] = pool[c][col];
+                }
+                let gain = det(swapped.as_ref()).abs() / base;
+                if best.is_none_or(|b| gain > b.2) {
+                    best = Some((k, j, gain));
+                }
+            }
+        }
+        match best {
+            Some((k, j, gain)) if gain > threshold => {
+                let c = remaining.remove(k);
+                for col in 0..a.ncols() {
+                    a[(j, col)] = pool[c][col];
+                }
+                chosen.push(c);
+            }
+            _ => break,
+        }
+    }
+    chosen
+}
+
+#[test]
+fn batch_selection_equals_brute_force_greedy_choice() {
+    let mtp = mtp();
+    let training = training_set(21, 20);
+    let mut active = ActiveSet::from_training(&mtp, &training, RowMode::Configuration).unwrap();
+    assert_eq!(
+        active.columns().len(),
+        parameter_count(&mtp),
+        "full rank on 20 varied configurations"
+    );
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(22);
+    let pool: Vec<Structure> = (0..10)
+        .map(|k| config(&mut rng, 2.0 + 0.05 * k as f64, 0.35, 0.5))
+        .collect();
+    let pool_rows: Vec<Vec<f64>> = pool
+        .iter()
+        .map(|s| rows(&mtp, s, RowMode::Configuration).unwrap().remove(0))
+        .collect();
+    let pool_restricted = restricted(&active, &pool_rows);
+    let pool_restricted: Vec<Vec<f64>> = (0..pool.len())
+        .map(|i| (0..pool_restricted.ncols()).map(|k| pool_restricted[(i, k)]).collect())
+        .collect();
+    let threshold = 1.5;
+    let want = brute_force_greedy(&active_matrix(&active), &pool_restricted, threshold, 4);
+    assert!(want.len() >= 2, "the case exercises more than one step: {want:?}");
+    let before = active.configurations();
+    let got = active.select_batch(&mtp, &pool, threshold, 4).unwrap();
+    assert_eq!(got, want);
+    assert_eq!(active.configurations(), before + got.len());
+    // Selected configurations now lie within the active set's hull.
+    for &c in &got {
+        let g = active.grade(&mtp, &pool[c]).unwrap().configuration;
+        assert!(g <= 1.0 + SWAP_TOLERANCE + ROUNDING, "selected {c}: grade {g}");
+    }
+    // Rows that came in carry the selected configurations' new indices.
+    for row in active.rows() {
+        let c = row.origin.configuration;
+        assert!(c < before || (c - before) < got.len());
+        assert_eq!(row.origin.atom, None);
+    }
+}
+
+#[test]
+fn site_mode_selection_takes_extrapolating_configurations_into_the_active_set() {
+    let mtp = mtp();
+    let training = training_set(31, 6);
+    let mut active = ActiveSet::from_training(&mtp, &training, RowMode::Site).unwrap();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(32);
+    let pool: Vec<Structure> = (0..6)
+        .map(|k| config(&mut rng, 1.9 + 0.1 * k as f64, 0.3, 0.5))
+        .collect();
+    let grades: Vec<f64> = pool
+        .iter()
+        .map(|s| active.grade(&mtp, s).unwrap().configuration)
+        .collect();
+    let top = (0..pool.len()).fold(0, |b, i| if grades[i] > grades[b] { i } else { b });
+    let got = active.select_batch(&mtp, &pool, DEFAULT_SELECT_THRESHOLD, 3).unwrap();
+    assert_eq!(got[0], top, "the first pick is the largest grade {grades:?}");
+    assert!(got.len() <= 3 && got.iter().all(|&c| grades[c] > DEFAULT_SELECT_THRESHOLD));
+    for &c in &got {
+        let g = active.grade(&mtp, &pool[c]).unwrap().configuration;
+        assert!(g <= 1.0 + SWAP_TOLERANCE + ROUNDING, "selected {c}: grade {g}");
+    }
+    assert!(active.rows().iter().any(|r| r.origin.configuration >= training.len()));
+}
+
+#[test]
+fn rank_deficient_training_sets_restrict_the_columns_and_grade_unseen_directions_infinite() {
+    let mtp = mtp();
+    // Only Zr in training: the O constant (column 1) is zero in every row and is dropped.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(41);
+    let zr_only: Vec<Structure> = (0..4).map(|_| config(&mut rng, 2.2, 0.25, 0.0)).collect();
+    let active = ActiveSet::from_training(&mtp, &zr_only, RowMode::Site).unwrap();
+    assert!(!active.columns().contains(&1), "{:?}", active.columns());
+    assert!(active.columns().len() < parameter_count(&mtp));
+    assert!(active.grade(&mtp, &zr_only[2]).unwrap().configuration <= 1.0 + SWAP_TOLERANCE + ROUNDING);
+    let mixed = config(&mut rng, 2.2, 0.25, 0.5);
+    let grade = active.grade(&mtp, &mixed).unwrap();
+    assert_eq!(grade.configuration, f64::INFINITY);
+    for (atom, g) in grade.per_atom.unwrap().iter().enumerate() {
+        if mixed.elements[atom].symbol() == "O" {
+            assert_eq!(*g, f64::INFINITY, "O atom {atom}");
+        }
+    }
+
+    // Fewer configurations than parameters in configuration mode: rank 3, new directions are infinite.
+    let three = training_set(42, 3);
+    let active = ActiveSet::from_training(&mtp, &three, RowMode::Configuration).unwrap();
+    assert_eq!(active.columns().len(), 3);
+    for s in &three {
+        let g = active.grade(&mtp, s).unwrap().configuration;
+        assert!(g <= 1.0 + SWAP_TOLERANCE + ROUNDING && g.is_finite(), "{g}");
+    }
+    let other = &training_set(43, 1)[0];
+    assert_eq!(active.grade(&mtp, other).unwrap().configuration, f64::INFINITY);
+    // Selecting it raises the rank.
+    let mut grown = active.clone();
+    assert_eq!(
+        grown.select_batch(&mtp, std::slice::from_ref(other), 2.1, 5).unwrap(),
+        vec![0]
+    );
+    assert_eq!(grown.columns().len(), 4);
+    assert!(grown.grade(&mtp, other).unwrap().configuration <= 1.0 + SWAP_TOLERANCE + ROUNDING);
+
+    // Nothing to build from: clear errors.
+    let empty = Structure::new(zr_only[0].cell.clone(), Vec::new(), Vec::new()).unwrap();
+    for training in [Vec::new(), vec![empty]] {
+        let err = ActiveSet::from_training(&mtp, &training, RowMode::Site).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
+    }
+}
+
+#[test]
+fn the_active_set_file_round_trips_and_checks_the_potential() {
+    let mtp = mtp();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("train.als.json");
+    let probe = config(&mut Xoshiro256PlusPlus::seed_from_u64(51), 2.0, 0.3, 0.5);
+    for mode in [RowMode::Site, RowMode::Configuration] {
+        let mut active = ActiveSet::from_training(&mtp, &training_set(52, 20), mode).unwrap();
+        active.select_batch(&mtp, std::slice::from_ref(&probe), 1.0, 1).unwrap();
+        active.write(&path).unwrap();
+        let back = ActiveSet::read(&path).unwrap();
+        assert_eq!(back.mode(), mode);
+        assert_eq!(back.columns(), active.columns());
+        assert_eq!(back.rows(), active.rows());
+        assert_eq!(back.configurations(), active.configurations());
+        let other = config(&mut Xoshiro256PlusPlus::seed_from_u64(53), 1.9, 0.3, 0.5);
+        assert_eq!(back.grade(&mtp, &other).unwrap(), active.grade(&mtp, &other).unwrap());
+    }
+    // A potential with another species map is refused.
+    let swapped = mtp
+        .clone()
+        .with_species(["O", "Zr"].map(|s| Element::from_symbol(s).unwrap()).to_vec())
+        .unwrap();
+    let back = ActiveSet::read(&path).unwrap();
+    assert!(
+        back.grade(&swapped, &probe)
+            .unwrap_err()
+            .to_string()
+            .contains("another potential")
+    );
+    // Bad files name the field.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"version\": 1", "\"version\": 7")).unwrap();
+    let err = ActiveSet::read(&path).unwrap_err();
+    assert!(matches!(&err, Error::File { field, .. } if field == "version"), "{err}");
+}
+
+#[test]
+fn thresholds_classify_grades_as_mlip() {
+    let t = Thresholds::default();
+    assert_eq!((t.select, t.stop), (DEFAULT_SELECT_THRESHOLD, DEFAULT_STOP_THRESHOLD));
+    assert_eq!(t.verdict(1.0), Verdict::Reliable);
+    assert_eq!(t.verdict(2.1), Verdict::Reliable);
+    assert_eq!(t.verdict(2.2), Verdict::Select);
+    assert_eq!(t.verdict(10.0), Verdict::Select);
+    assert_eq!(t.verdict(f64::INFINITY), Verdict::Stop);
+    assert!(Thresholds::new(0.5, 10.0).is_err());
+    assert!(Thresholds::new(3.0, 2.0).is_err());
+    assert!(Thresholds::new(2.0, f64::NAN).is_err());
+}
