@@ -221,19 +221,15 @@ pub struct SettingsError {
 
 /// Why an exploration could not run (a blow-up is not one: see [`Stop::BlowUp`]).
 #[derive(Debug, thiserror::Error)]
-pub enum ExploreError<E: std::error::Error + 'static> {
+pub enum ExploreError<E: std::fmt::Debug + std::fmt::Display> {
     #[error(transparent)]
     Settings(#[from] SettingsError),
     /// Setting up the run failed: the start cannot be evaluated, the Monte Carlo moves do not fit it.
     #[error("exploration setup: {0}")]
     Setup(#[source] gbion_dynamics::Error),
     /// The grader failed on the frame of `step`.
-    #[error("grading the frame of step {step}: {source}")]
-    Grade {
-        step: u64,
-        #[source]
-        source: E,
-    },
+    #[error("grading the frame of step {step}: {error}")]
+    Grade { step: u64, error: E },
     /// The grader returned NaN for the frame of `step`.
     #[error("the grade of the frame of step {step} is NaN")]
     NanGrade { step: u64 },
@@ -276,7 +272,8 @@ pub struct Exploration {
     pub mc_stats: Vec<(String, MoveStats)>,
 }
 
-/// Run `settings` from `start` with `potential`, grading every `grade_every` steps with `grade`.
+/// Run `settings` from `start` with `potential` and random stream `seed`, grading every `grade_every` steps
+/// with `grade`, which sees the MD configuration as it is (unwrapped positions, velocities).
 pub fn explore<E, G>(
     start: &Structure,
     potential: &dyn Potential,
@@ -285,7 +282,7 @@ pub fn explore<E, G>(
     mut grade: G,
 ) -> Result<Exploration, ExploreError<E>>
 where
-    E: std::error::Error + 'static,
+    E: std::fmt::Debug + std::fmt::Display,
     G: FnMut(&Structure) -> Result<f64, E>,
 {
     settings.check()?;
@@ -369,11 +366,11 @@ fn grade_frame<E, G>(
     found: &mut Exploration,
 ) -> Result<Option<Stop>, ExploreError<E>>
 where
-    E: std::error::Error + 'static,
+    E: std::fmt::Debug + std::fmt::Display,
     G: FnMut(&Structure) -> Result<f64, E>,
 {
     let step = state.step;
-    let gamma = grade(&state.structure).map_err(|source| ExploreError::Grade { step, source })?;
+    let gamma = grade(&state.structure).map_err(|error| ExploreError::Grade { step, error })?;
     if gamma.is_nan() {
         return Err(ExploreError::NanGrade { step });
     }

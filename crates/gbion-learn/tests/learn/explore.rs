@@ -180,3 +180,23 @@ fn settings_read_units_and_reject_bad_tables() {
     let err = reversed.check().unwrap_err();
     assert_eq!(err.key, "break_threshold");
 }
+
+/// A grader's failure and a NaN grade are errors naming the step (unlike a blow-up, they are bugs).
+#[test]
+fn grader_failures_and_nan_grades_are_errors() {
+    let mut settings = ExploreSettings::new(20, 1.0, 300.0, 2.0, 10.0);
+    settings.grade_every = 5;
+    let mut calls = 0;
+    let failing = |_: &Structure| {
+        calls += 1;
+        if calls == 3 {
+            Err("descriptor overflow".to_string())
+        } else {
+            Ok(0.0)
+        }
+    };
+    let err = explore(&cao(0.0), &pedone(), &settings, 1, failing).unwrap_err();
+    assert_eq!(err.to_string(), "grading the frame of step 10: descriptor overflow");
+    let err = explore(&cao(0.0), &pedone(), &settings, 1, constant(f64::NAN)).unwrap_err();
+    assert_eq!(err.to_string(), "the grade of the frame of step 0 is NaN");
+}
