@@ -51,16 +51,111 @@
 
 use crate::{Error, Result};
 use gbion_atoms::Element;
-use serde::Deserialize;
+use gbion_units::UnitError;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// A quantity: a string with units (`"600 K"`) or a bare number in the key's default unit.
-#[derive(Debug, Clone, Deserialize)]
+/// A quantity as TOML gives it: a string with units (`"600 K"`) or a bare number in the key's default unit.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
-enum Quantity {
+pub enum Quantity {
     Text(String),
     Number(f64),
+}
+
+impl Quantity {
+    /// The value in `default_unit`: `parse` reads a quantity into SI, `unit_si` is the default unit in SI. A
+    /// bare number is in the default unit already and only goes through the parser's checks.
+    fn value(
+        &self,
+        default_unit: &str,
+        parse: fn(&str, &str) -> std::result::Result<f64, UnitError>,
+        unit_si: f64,
+    ) -> std::result::Result<f64, UnitError> {
+        match self {
+            Quantity::Text(s) => parse(s, default_unit).map(|v| v / unit_si),
+            Quantity::Number(x) => parse(&format!("{x:e}"), default_unit).map(|_| *x),
+        }
+    }
+
+    /// The temperature in K (`"600 K"`, `"25 C"`, a bare number of K).
+    pub fn kelvin(&self) -> std::result::Result<f64, UnitError> {
+        self.value("K", gbion_units::parse_temperature_k, 1.0)
+    }
+
+    /// The time in fs (`"0.5 fs"`, `"1 ps"`, a bare number of fs).
+    pub fn femtoseconds(&self) -> std::result::Result<f64, UnitError> {
+        self.value("fs", gbion_units::parse_time_s, 1e-15)
+    }
+
+    /// The time in s (`"2 h"`, `"90 min"`, a bare number of s).
+    pub fn seconds(&self) -> std::result::Result<f64, UnitError> {
+        self.value("s", gbion_units::parse_time_s, 1.0)
+    }
+}
+
+/// A temperature (K) in a table read with serde: `"600 K"`, `"25 C"` or a bare number of K.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "Quantity", into = "f64")]
+pub struct Kelvin(pub f64);
+
+impl TryFrom<Quantity> for Kelvin {
+    type Error = UnitError;
+    fn try_from(q: Quantity) -> std::result::Result<Kelvin, UnitError> {
+        q.kelvin().map(Kelvin)
+    }
+}
+
+impl From<Kelvin> for f64 {
+    fn from(t: Kelvin) -> f64 {
+        t.0
+    }
+}
+
+/// A positive time (fs) in a table read with serde: `"0.5 fs"`, `"1 ps"` or a bare number of fs.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "Quantity", into = "f64")]
+pub struct Femtoseconds(pub f64);
+
+impl TryFrom<Quantity> for Femtoseconds {
+    type Error = String;
+    fn try_from(q: Quantity) -> std::result::Result<Femtoseconds, String> {
+        positive_time(q.femtoseconds()).map(Femtoseconds)
+    }
+}
+
+impl From<Femtoseconds> for f64 {
+    fn from(t: Femtoseconds) -> f64 {
+        t.0
+    }
+}
+
+/// A positive time (s) in a table read with serde: `"2 h"`, `"90 min"` or a bare number of s.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "Quantity", into = "f64")]
+pub struct Seconds(pub f64);
+
+impl TryFrom<Quantity> for Seconds {
+    type Error = String;
+    fn try_from(q: Quantity) -> std::result::Result<Seconds, String> {
+        positive_time(q.seconds()).map(Seconds)
+    }
+}
+
+impl From<Seconds> for f64 {
+    fn from(t: Seconds) -> f64 {
+        t.0
+    }
+}
+
+/// A parsed time that must be positive and finite.
+fn positive_time(t: std::result::Result<f64, UnitError>) -> std::result::Result<f64, String> {
+    match t {
+        Ok(t) if t.is_finite() && t > 0.0 => Ok(t),
+        Ok(_) => Err("must be a positive time".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -140,12 +235,61 @@ struct McTable {
     moves: Spanned<Vec<MoveTable>>,
 }
 
-#[derive(Deserialize)]
+/// One Monte Carlo move as TOML gives it: `{ swap = ["Li", "Sr"] }` or `{ hop = "Li", max_distance = 4.2 }`.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MoveTable {
+pub(crate) struct MoveTable {
     swap: Option<[String; 2]>,
     hop: Option<String>,
     max_distance: Option<f64>,
+}
+
+/// Why a [`MoveTable`] is not a move: the key (below `moves`) and the message.
+#[derive(Debug)]
+pub(crate) struct MoveError {
+    key: &'static str,
+    message: String,
+}
+
+impl std::fmt::Display for MoveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "moves.{}: {}", self.key, self.message)
+    }
+}
+
+impl TryFrom<MoveTable> for crate::mc::MoveKind {
+    type Error = MoveError;
+    fn try_from(m: MoveTable) -> std::result::Result<crate::mc::MoveKind, MoveError> {
+        let element = |symbol: &str, key: &'static str| {
+            Element::from_symbol(symbol.trim()).map_err(|_| MoveError {
+                key,
+                message: format!("unknown element {symbol:?}"),
+            })
+        };
+        match (&m.swap, &m.hop) {
+            (Some([a, b]), None) if m.max_distance.is_none() => Ok(crate::mc::MoveKind::Swap {
+                a: element(a, "swap")?,
+                b: element(b, "swap")?,
+            }),
+            (None, Some(species)) => {
+                let max_distance = m.max_distance.unwrap_or(4.5);
+                if !(max_distance.is_finite() && max_distance > 0.0) {
+                    return Err(MoveError {
+                        key: "max_distance",
+                        message: "must be a positive length (Å)".into(),
+                    });
+                }
+                Ok(crate::mc::MoveKind::VacancyHop {
+                    species: element(species, "hop")?,
+                    max_distance,
+                })
+            }
+            _ => Err(MoveError {
+                key: "",
+                message: "each move is { swap = [\"A\", \"B\"] } or { hop = \"A\", max_distance = Å }".into(),
+            }),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -329,37 +473,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn quantity(
-        &self,
-        q: &Spanned<Quantity>,
-        key: &str,
-        default_unit: &str,
-        parse: fn(&str, &str) -> std::result::Result<f64, gbion_units::UnitError>,
-        unit_si: f64,
-    ) -> Result<f64> {
-        let text = match q.get_ref() {
-            Quantity::Text(s) => s.clone(),
-            // A bare number is in the default unit already; only the unit parser's checks are wanted.
-            Quantity::Number(x) => {
-                parse(&format!("{x:e}"), default_unit).map_err(|e| self.err(q.span().start, key, e.to_string()))?;
-                return Ok(*x);
-            }
-        };
-        parse(&text, default_unit)
-            .map(|v| v / unit_si)
+    fn temperature(&self, q: &Spanned<Quantity>, key: &str) -> Result<f64> {
+        q.get_ref()
+            .kelvin()
             .map_err(|e| self.err(q.span().start, key, e.to_string()))
     }
 
-    fn temperature(&self, q: &Spanned<Quantity>, key: &str) -> Result<f64> {
-        self.quantity(q, key, "K", gbion_units::parse_temperature_k, 1.0)
-    }
-
     fn time_fs(&self, q: &Spanned<Quantity>, key: &str) -> Result<f64> {
-        let t = self.quantity(q, key, "fs", gbion_units::parse_time_s, 1e-15)?;
-        if !(t.is_finite() && t > 0.0) {
-            return Err(self.err(q.span().start, key, "must be a positive time"));
-        }
-        Ok(t)
+        positive_time(q.get_ref().femtoseconds()).map_err(|e| self.err(q.span().start, key, e))
     }
 
     fn positive(&self, v: &Spanned<f64>, key: &str) -> Result<f64> {
@@ -647,32 +768,20 @@ fn mc_settings(ctx: &Ctx, mc: &Spanned<McTable>, md_temperature: Option<f64>) ->
         return Err(ctx.err(table.md_steps.span().start, "mc.md_steps", "must be at least 1"));
     }
     let offset = table.moves.span().start;
-    let mut moves = Vec::new();
-    for m in table.moves.get_ref() {
-        match (&m.swap, &m.hop) {
-            (Some([a, b]), None) if m.max_distance.is_none() => moves.push(crate::mc::MoveKind::Swap {
-                a: ctx.element(a, offset, "mc.moves.swap")?,
-                b: ctx.element(b, offset, "mc.moves.swap")?,
-            }),
-            (None, Some(species)) => {
-                let max_distance = m.max_distance.unwrap_or(4.5);
-                if !(max_distance.is_finite() && max_distance > 0.0) {
-                    return Err(ctx.err(offset, "mc.moves.max_distance", "must be a positive length (Å)"));
-                }
-                moves.push(crate::mc::MoveKind::VacancyHop {
-                    species: ctx.element(species, offset, "mc.moves.hop")?,
-                    max_distance,
-                })
-            }
-            _ => {
-                return Err(ctx.err(
-                    offset,
-                    "mc.moves",
-                    "each move is { swap = [\"A\", \"B\"] } or { hop = \"A\", max_distance = Å }",
-                ));
-            }
-        }
-    }
+    let moves = table
+        .moves
+        .get_ref()
+        .iter()
+        .map(|m| {
+            crate::mc::MoveKind::try_from(m.clone()).map_err(|e| {
+                let key = match e.key {
+                    "" => "mc.moves".to_string(),
+                    k => format!("mc.moves.{k}"),
+                };
+                ctx.err(offset, &key, e.message)
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     if moves.is_empty() {
         return Err(ctx.err(offset, "mc.moves", "give at least one move"));
     }

@@ -38,8 +38,10 @@ use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-/// One kind of trial move.
-#[derive(Clone, Debug, PartialEq)]
+/// One kind of trial move; read from TOML as `{ swap = ["Li", "Sr"] }` or
+/// `{ hop = "Li", max_distance = 4.2 }` (Å, default 4.5).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "crate::config::MoveTable")]
 pub enum MoveKind {
     /// Exchange the elements of an atom of `a` and an atom of `b`.
     Swap { a: Element, b: Element },

@@ -14,7 +14,7 @@
 //! stops the run with an error naming the step; the last checkpoint (written before it) is kept.
 
 use crate::checkpoint::{Checkpoint, Offsets};
-use crate::config::{Ensemble, Input};
+use crate::config::{Ensemble, Input, McSettings};
 use crate::engine::Engine;
 use crate::integrate::{Integrator, MdState, Thermostat};
 use crate::mc::MonteCarlo;
@@ -90,8 +90,10 @@ fn acceptance(mc: &Option<MonteCarlo>) -> BTreeMap<String, Option<f64>> {
     out
 }
 
-/// The blow-up checks of the module documentation.
-fn check_state(state: &MdState, integrator: &Integrator, min_distance: f64, max_temperature: f64) -> Result<()> {
+/// The blow-up checks of the module documentation: every energy, position, velocity and force finite, no
+/// two atoms closer than `min_distance` (Å), T below `max_temperature` (K); a failure is
+/// [`Error::BlowUp`] at the state's step.
+pub fn check_state(state: &MdState, integrator: &Integrator, min_distance: f64, max_temperature: f64) -> Result<()> {
     let step = state.step;
     let blow = |message: String| Err(Error::BlowUp { step, message });
     if !state.potential_energy.is_finite() {
@@ -113,6 +115,38 @@ fn check_state(state: &MdState, integrator: &Integrator, min_distance: f64, max_
         return blow(format!(
             "temperature {t:.1} K exceeds safety.max_temperature = {max_temperature:.1} K"
         ));
+    }
+    Ok(())
+}
+
+/// One step k of MD or hybrid MC/MD in the order of the module documentation: one MD step (an error in it
+/// becomes [`Error::BlowUp`] at step k), then, with `hybrid` and k a multiple of its `md_steps`, its
+/// `attempts` Monte Carlo attempts, re-evaluating the forces when one was accepted. `stress` asks the force
+/// evaluations for the stress too (always with a barostat).
+pub fn md_mc_step(
+    integrator: &mut Integrator,
+    state: &mut MdState,
+    engine: &mut Engine,
+    rng: &mut Xoshiro256PlusPlus,
+    hybrid: Option<(&mut MonteCarlo, &McSettings)>,
+    stress: bool,
+) -> Result<()> {
+    let next = state.step + 1;
+    integrator.step(state, engine, rng, stress).map_err(|e| match e {
+        Error::BlowUp { .. } => e,
+        other => Error::BlowUp {
+            step: next,
+            message: other.to_string(),
+        },
+    })?;
+    if let Some((mc, settings)) = hybrid
+        && next.is_multiple_of(settings.md_steps)
+    {
+        let mut energy = state.potential_energy;
+        let any = mc.attempts(settings.attempts, &mut state.structure, &mut energy, engine, rng)?;
+        if any {
+            state.evaluate(engine, stress || integrator.needs_stress())?;
+        }
     }
     Ok(())
 }
@@ -311,32 +345,9 @@ pub fn run_md(
     }
     let first_conserved = (integrator.conserved(&state), state.step);
     while state.step < md.steps {
-        let next = state.step + 1;
-        let stress = stress_at(next);
-        integrator
-            .step(&mut state, &mut engine, &mut rng, stress)
-            .map_err(|e| match e {
-                Error::BlowUp { .. } => e,
-                other => Error::BlowUp {
-                    step: next,
-                    message: other.to_string(),
-                },
-            })?;
-        if let (Some(mc), Some(settings)) = (&mut mc, mc_settings)
-            && next.is_multiple_of(settings.md_steps)
-        {
-            let mut energy = state.potential_energy;
-            let any = mc.attempts(
-                settings.attempts,
-                &mut state.structure,
-                &mut energy,
-                &mut engine,
-                &mut rng,
-            )?;
-            if any {
-                state.evaluate(&mut engine, stress || always_stress)?;
-            }
-        }
+        let stress = stress_at(state.step + 1);
+        let hybrid = mc.as_mut().zip(mc_settings);
+        md_mc_step(&mut integrator, &mut state, &mut engine, &mut rng, hybrid, stress)?;
         check_state(&state, &integrator, input.safety.min_distance, max_temperature)?;
         progress(state.step, md.steps);
         if write_outputs(&state, &integrator, &mc, &rng, &mut log, &mut trajectory)? {

@@ -6,12 +6,16 @@
 //! Modules: `training` (labelled configurations, weights, reference energies), `fit` (loss, gradient,
 //! linear fit, error metrics), `nonlinear` (L-BFGS fit of all coefficients with checkpoints), `train` (a
 //! whole fit: reference energies, start, linear and nonlinear fits, errors), [`grade`] (the active set,
-//! extrapolation grades and the selection of informative configurations by MaxVol).
+//! extrapolation grades and the selection of informative configurations by MaxVol), [`oracle`] (labelling
+//! by a gbion potential or an external command, N at a time, retries, quarantine), [`explore`] (MD and
+//! hybrid MC/MD runs graded on the fly).
 
 pub mod error;
+pub mod explore;
 pub mod fit;
 pub mod grade;
 pub mod nonlinear;
+pub mod oracle;
 pub mod train;
 pub mod training;
 

@@ -6,8 +6,9 @@
 //! a cluster scheduler.
 //!
 //! The command line may name the files with the placeholders `{input}` and `{output}` (absolute paths in a
-//! fresh temporary directory, which is also the working directory); the same paths are in the environment
-//! as `GBION_INPUT` and `GBION_OUTPUT`. Without `{output}` in the command line, the configurations are read
+//! fresh temporary directory, which is also the working directory) and that directory with `{dir}` (for a
+//! scheduler that needs it, `sbatch --wait --chdir={dir} ...`); the same paths are in the environment as
+//! `GBION_INPUT`, `GBION_OUTPUT` and `GBION_DIR`. Without `{output}` in the command line, the configurations are read
 //! from the command's standard output. The command fails when it exits with a non-zero status, runs past
 //! the timeout (it is killed), or returns configurations that do not match those sent (number of frames,
 //! atoms, elements, positions) or lack a value that was asked for; the error says which, with the tail of
@@ -101,13 +102,15 @@ impl ExternalCommand {
         let line = self
             .command
             .replace("{input}", &shell_quote(input))
-            .replace("{output}", &shell_quote(output));
+            .replace("{output}", &shell_quote(output))
+            .replace("{dir}", &shell_quote(dir));
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(&line)
             .current_dir(dir)
             .env("GBION_INPUT", input)
             .env("GBION_OUTPUT", output)
+            .env("GBION_DIR", dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

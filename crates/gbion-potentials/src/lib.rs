@@ -12,6 +12,7 @@ pub mod mtp;
 pub mod mtp_basis;
 pub mod potential;
 pub mod rigid_ion;
+pub mod spec;
 
 pub use error::{Error, Result};
 pub use potential::{

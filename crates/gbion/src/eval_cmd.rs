@@ -12,9 +12,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use gbion_atoms::io::{self, Format, WriteOptions};
 use gbion_atoms::{Element, Property, Structure};
-use gbion_potentials::external::ExternalCommand;
-use gbion_potentials::mtp::Mtp;
-use gbion_potentials::rigid_ion::{self, RigidIon};
 use gbion_potentials::{Output, Potential, Request, evaluate};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -93,47 +90,18 @@ pub fn run(args: EvalArgs) -> Result<()> {
     emit(args.json, &reports, || human_summary(potential.as_ref(), &reports))
 }
 
-/// The potential named by `spec` (see [`EvalArgs::potential`]).
+/// The potential named by `spec` (see [`EvalArgs::potential`] and [`gbion_potentials::spec::load`]).
 pub(crate) fn load_potential(
     spec: &str,
     species: Option<Vec<Element>>,
     timeout_s: Option<f64>,
 ) -> Result<Box<dyn Potential>> {
-    if let Some(command) = spec.strip_prefix("cmd:") {
-        let mut oracle = ExternalCommand::new(command);
-        if let Some(t) = timeout_s {
-            if !(t.is_finite() && t > 0.0) {
-                bail!("--timeout-s must be a positive number of seconds, got {t}");
-            }
-            oracle = oracle.with_timeout(Duration::from_secs_f64(t));
-        }
-        return Ok(Box::new(oracle));
-    }
-    if let Some(name) = spec.strip_prefix("builtin:") {
-        let text = rigid_ion::builtin(name).with_context(|| {
-            let names: Vec<_> = rigid_ion::builtin_names().collect();
-            format!("no shipped parameter set {name:?} (shipped: {})", list_or_none(&names))
-        })?;
-        return Ok(Box::new(RigidIon::from_toml(text, spec)?));
-    }
-    let path = Path::new(spec);
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("mtp") => {
-            let species = species.with_context(|| {
-                format!("{spec}: MLIP .mtp files carry no element names; give them with --species (type order)")
-            })?;
-            Ok(Box::new(Mtp::read(path)?.with_species(species)?))
-        }
-        Some("toml") => Ok(Box::new(RigidIon::from_file(path)?)),
-        _ => bail!("unknown potential {spec:?}: expected a .mtp file, a .toml file, builtin:NAME or cmd:COMMAND"),
-    }
-}
-
-fn list_or_none(names: &[&str]) -> String {
-    match names.is_empty() {
-        true => "none yet".into(),
-        false => names.join(", "),
-    }
+    let timeout = match timeout_s {
+        Some(t) if !(t.is_finite() && t > 0.0) => bail!("--timeout-s must be a positive number of seconds, got {t}"),
+        Some(t) => Some(Duration::from_secs_f64(t)),
+        None => None,
+    };
+    Ok(gbion_potentials::spec::load(spec, species, timeout)?)
 }
 
 fn frame_report(out: &Output) -> Result<FrameReport> {

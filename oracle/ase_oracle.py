@@ -5,7 +5,10 @@ gbion writes configurations to an extended XYZ file, runs a command, and reads t
 with energy (eV), forces (eV/A), stress (eV/A^3, ASE sign) and, when the calculator has them, per-atom
 energies. This script is such a command:
 
-    gbion eval --potential "cmd:python3 tools/ase_oracle.py --calculator ase.calculators.emt:EMT {input} {output}" STRUCTURE
+    gbion eval --potential "cmd:python3 $PWD/oracle/ase_oracle.py --calculator ase.calculators.emt:EMT {input} {output}" STRUCTURE
+
+(the command runs in a fresh temporary directory, so the script's path must be absolute: $PWD expands in the
+calling shell). In an active-learning input it is the template of the [oracle] table.
 
 --calculator names a class as module:Class; --kwargs passes its keyword arguments as a JSON object, e.g.
 --calculator ase.calculators.vasp:Vasp --kwargs '{"xc": "PBE", "encut": 520, "kpts": [2, 2, 2]}'.
