@@ -107,13 +107,13 @@ pub fn check_state(state: &MdState, integrator: &Integrator, min_distance: f64, 
         && d < min_distance
     {
         return blow(format!(
-            "two atoms are {d:.4} Å apart, closer than safety.min_distance = {min_distance} Å"
+            "two atoms are {d:.4} Å apart, closer than min_distance = {min_distance} Å"
         ));
     }
     let t = integrator.temperature(state);
     if t > max_temperature {
         return blow(format!(
-            "temperature {t:.1} K exceeds safety.max_temperature = {max_temperature:.1} K"
+            "temperature {t:.1} K exceeds max_temperature = {max_temperature:.1} K"
         ));
     }
     Ok(())

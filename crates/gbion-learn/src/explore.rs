@@ -15,6 +15,9 @@
 //! reported in [`Exploration::stop`] with the candidates found before it, not as an error, so an
 //! active-learning loop carries on with the other runs.
 //!
+//! The run starts from Maxwell–Boltzmann velocities at `temperature` (velocities the start carries are
+//! replaced), as `gbion md` does without a velocity file.
+//!
 //! Deterministic: the initial Maxwell–Boltzmann velocities, the Langevin noise and the Monte Carlo moves
 //! come from one Xoshiro256++ stream seeded with `seed`; same start, potential, settings, seed and grader ⇒
 //! the same frames, bit for bit. Units: Å, fs, K, eV.

@@ -83,7 +83,7 @@ pub struct OracleSpec {
     #[serde(default)]
     pub max_force: Option<f64>,
     /// Directory under which each call of a command gets its own directory (default: the system's
-    /// temporary directory).
+    /// temporary directory); `kind = "command"` only.
     #[serde(default)]
     pub work_dir: Option<PathBuf>,
 }
@@ -201,6 +201,12 @@ impl Oracle {
             OracleKind::Potential => {
                 if spec.command.is_some() {
                     return Err(bad("command", "kind = \"potential\" takes a potential, not a command"));
+                }
+                if spec.work_dir.is_some() {
+                    return Err(bad(
+                        "work_dir",
+                        "kind = \"potential\" runs in-process, without call directories",
+                    ));
                 }
                 let name = spec
                     .potential

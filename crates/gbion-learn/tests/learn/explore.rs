@@ -114,20 +114,29 @@ fn rigid_ion_cao_runs_md_at_300_k() {
     );
 }
 
-/// A far too long time step at a high temperature blows the run up; the run stops at that step and
-/// reports it with the candidates found before, instead of failing.
+/// Blow-ups end the run at their step with the candidates found before it, instead of failing: a far too
+/// long time step at 3000 K (the temperature runs away past 10 × 3000 K), and a floor on the interatomic
+/// distance just below CaO's nearest-neighbour distance a/2 = 2.387 Å, which thermal vibration crosses.
 #[test]
 fn a_blow_up_stops_the_run_cleanly() {
-    let mut settings = ExploreSettings::new(500, 25.0, 3000.0, 0.0, 10.0);
-    settings.min_distance = 1.2;
-    let run = explore(&cao(0.0), &pedone(), &settings, 5, constant(1.0)).unwrap();
-    let Stop::BlowUp { step, message } = &run.stop else {
-        panic!("expected a blow-up, got {:?}", run.stop)
-    };
-    assert!(*step >= 1 && *step <= 500, "{step}");
-    assert!(!message.is_empty());
-    assert_eq!(run.steps, step - 1);
-    assert_eq!(steps_of(&run), (0..*step).collect::<Vec<_>>());
+    let mut long_step = ExploreSettings::new(500, 12.0, 3000.0, 0.0, 10.0);
+    long_step.grade_every = 2;
+    let mut high_floor = ExploreSettings::new(500, 1.0, 3000.0, 0.0, 10.0);
+    high_floor.min_distance = 2.3;
+    for (settings, why) in [
+        (long_step, "exceeds max_temperature"),
+        (high_floor, "closer than min_distance"),
+    ] {
+        let run = explore(&cao(0.0), &pedone(), &settings, 5, constant(1.0)).unwrap();
+        let Stop::BlowUp { step, message } = &run.stop else {
+            panic!("expected a blow-up, got {:?}", run.stop)
+        };
+        assert!(*step > 2 && *step < 500, "{step}");
+        assert!(message.contains(why), "{message}");
+        assert_eq!(run.steps, step - 1);
+        let graded: Vec<u64> = (0..*step).filter(|s| s % settings.grade_every == 0).collect();
+        assert_eq!(steps_of(&run), graded);
+    }
 }
 
 /// Hybrid MC/MD as gbion mcmd: Ca ↔ Sr swaps every 5 MD steps, 3 attempts each.
