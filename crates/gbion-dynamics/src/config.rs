@@ -181,6 +181,34 @@ enum StructureField {
     Table(StructureTable),
 }
 
+/// The `structure` value of an input (a file path, or `{ perovskite = { formula, a, supercell, ordering } }`)
+/// as a [`StructureSource`], with a path resolved against `base`; other inputs (`gbion learn`) share it.
+pub fn structure_source(value: toml::Value, base: &Path) -> std::result::Result<StructureSource, String> {
+    let field: StructureField = value.try_into().map_err(|e| format!("structure: {e}"))?;
+    structure_source_of(&field, base).map_err(|(key, message)| format!("{key}: {message}"))
+}
+
+fn structure_source_of(field: &StructureField, base: &Path) -> std::result::Result<StructureSource, (&'static str, String)> {
+    Ok(match field {
+        StructureField::Path(p) => StructureSource::File(base.join(p)),
+        StructureField::Table(t) => {
+            let p = &t.perovskite;
+            if !(p.a.is_finite() && p.a > 0.0) || p.supercell.contains(&0) {
+                return Err((
+                    "structure.perovskite",
+                    "a must be positive and the supercell counts at least 1".into(),
+                ));
+            }
+            StructureSource::Perovskite {
+                formula: p.formula.clone(),
+                a: p.a,
+                supercell: p.supercell,
+                ordering: p.ordering.clone(),
+            }
+        }
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StructureTable {
@@ -549,25 +577,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Input> {
         ctx.err(offset, &key, message)
     })?;
     let base = path.parent().unwrap_or(Path::new(""));
-    let structure = match file.structure.get_ref() {
-        StructureField::Path(p) => StructureSource::File(base.join(p)),
-        StructureField::Table(t) => {
-            let p = &t.perovskite;
-            if !(p.a.is_finite() && p.a > 0.0) || p.supercell.contains(&0) {
-                return Err(ctx.err(
-                    file.structure.span().start,
-                    "structure.perovskite",
-                    "a must be positive and the supercell counts at least 1",
-                ));
-            }
-            StructureSource::Perovskite {
-                formula: p.formula.clone(),
-                a: p.a,
-                supercell: p.supercell,
-                ordering: p.ordering.clone(),
-            }
-        }
-    };
+    let structure = structure_source_of(file.structure.get_ref(), base)
+        .map_err(|(key, message)| ctx.err(file.structure.span().start, key, &message))?;
     let potential = match file.potential.get_ref() {
         PotentialField::Spec(spec) => {
             let resolved = if spec.starts_with("cmd:") || spec.starts_with("builtin:") {

@@ -12,6 +12,9 @@ pub enum Error {
     /// A potential could not be read or evaluated.
     #[error(transparent)]
     Potential(#[from] gbion_potentials::Error),
+    /// Grading or selection failed.
+    #[error(transparent)]
+    Grade(#[from] crate::grade::Error),
     /// An I/O failure on a named file.
     #[error("{}: {source}", path.display())]
     Io {

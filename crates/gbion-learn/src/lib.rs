@@ -8,12 +8,13 @@
 //! whole fit: reference energies, start, linear and nonlinear fits, errors), [`grade`] (the active set,
 //! extrapolation grades and the selection of informative configurations by MaxVol), [`oracle`] (labelling
 //! by a gbion potential or an external command, N at a time, retries, quarantine), [`explore`] (MD and
-//! hybrid MC/MD runs graded on the fly).
+//! hybrid MC/MD runs graded on the fly), [`learn`] (the active-learning loop, resumable).
 
 pub mod error;
 pub mod explore;
 pub mod fit;
 pub mod grade;
+pub mod learn;
 pub mod nonlinear;
 pub mod oracle;
 pub mod train;

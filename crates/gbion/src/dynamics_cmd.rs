@@ -69,7 +69,7 @@ pub fn run(which: Which, args: DynamicsArgs) -> Result<()> {
     let path = args.input.context("give an input TOML (or --example)")?;
     let input = config::read(&path)?;
     let seed = args.seed.unwrap_or(input.seed);
-    let structure = load_structure(&input, seed)?;
+    let structure = load_structure(&input.structure, seed)?;
     let potential = potential(&input)?;
     if matches!(which, Which::Md) && input.mc.is_some() {
         eprintln!(
@@ -115,9 +115,9 @@ pub fn run(which: Which, args: DynamicsArgs) -> Result<()> {
     }
 }
 
-/// The input's structure: the first frame of a file, or a perovskite built with the run's seed.
-fn load_structure(input: &Input, seed: u64) -> Result<Structure> {
-    match &input.structure {
+/// A structure input: the first frame of a file, or a perovskite built with the run's seed.
+pub(crate) fn load_structure(source: &StructureSource, seed: u64) -> Result<Structure> {
+    match source {
         StructureSource::File(path) => {
             let mut frames = open_frames(path, None, None)?;
             let first = frames

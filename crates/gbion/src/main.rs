@@ -5,6 +5,7 @@ mod analyze;
 mod build_cmd;
 mod dynamics_cmd;
 mod eval_cmd;
+mod learn_cmd;
 mod microscopy;
 mod output;
 mod plot;
@@ -59,6 +60,8 @@ enum Command {
     Relax(dynamics_cmd::DynamicsArgs),
     /// Fit a moment tensor potential to energies, forces and stresses (linear fit, then L-BFGS), checkpointed.
     Train(train_cmd::TrainArgs),
+    /// Active learning of an MTP against an oracle (fit, explore, grade, select, label) from a TOML input.
+    Learn(learn_cmd::LearnArgs),
 }
 
 fn main() {
@@ -77,6 +80,7 @@ fn main() {
         Command::Mcmd(args) => dynamics_cmd::run(dynamics_cmd::Which::Mcmd, args),
         Command::Relax(args) => dynamics_cmd::run(dynamics_cmd::Which::Relax, args),
         Command::Train(args) => train_cmd::run(args),
+        Command::Learn(args) => learn_cmd::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -194,7 +194,7 @@ fn parse_reference_energies(text: &str, species: usize) -> Result<ReferenceEnerg
 }
 
 /// `prefix_configurations`, `prefix_energy_rmse_meV_atom`, ... (null when absent).
-fn insert_errors(report: &mut Map<String, Value>, prefix: &str, errors: Option<&ErrorMetrics>) {
+pub(crate) fn insert_errors(report: &mut Map<String, Value>, prefix: &str, errors: Option<&ErrorMetrics>) {
     let value = errors.map(|e| serde_json::to_value(e).expect("metrics serialise"));
     let fields = [
         "configurations",
@@ -212,12 +212,18 @@ fn insert_errors(report: &mut Map<String, Value>, prefix: &str, errors: Option<&
 }
 
 fn human(report: &Value) -> String {
-    let mut text = format!(
-        "wrote {} after {} L-BFGS iterations ({:.1} s)\n",
+    format!(
+        "wrote {} after {} L-BFGS iterations ({:.1} s)\n{}",
         report["output"].as_str().unwrap_or(""),
         report["iterations"],
-        report["fit_seconds"].as_f64().unwrap_or(0.0)
-    );
+        report["fit_seconds"].as_f64().unwrap_or(0.0),
+        errors_human(report)
+    )
+}
+
+/// One line per set (train, valid) with its error metrics.
+pub(crate) fn errors_human(report: &Value) -> String {
+    let mut text = String::new();
     for set in ["train", "valid"] {
         if report[format!("{set}_configurations")].is_null() {
             continue;

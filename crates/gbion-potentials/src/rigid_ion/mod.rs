@@ -44,6 +44,7 @@ pub(crate) fn erfc_and_gauss(x: f64) -> (f64, f64) {
 const BUILTIN: &[(&str, &str)] = &[
     ("pedone2006", include_str!("../../params/pedone2006.toml")),
     ("du_teter", include_str!("../../params/du_teter.toml")),
+    ("lstz_toy", include_str!("../../params/lstz_toy.toml")),
 ];
 
 /// Names of the shipped parameter sets, for [`builtin`].
