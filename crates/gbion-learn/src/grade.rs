@@ -162,6 +162,15 @@ pub struct Grade {
     pub per_atom: Option<Vec<f64>>,
 }
 
+/// One configuration chosen by [`ActiveSet::select_batch`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Selection {
+    /// Its index in the pool.
+    pub index: usize,
+    /// Its grade against the active set at the moment it was chosen (before it was added).
+    pub grade: f64,
+}
+
 /// Where a row of the active set comes from: the configuration's index in the training set followed by
 /// the configurations added by [`ActiveSet::select_batch`] (in selection order), and the atom (site mode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -409,15 +418,15 @@ impl ActiveSet {
     /// γ > `threshold` the one of largest γ (the first on ties), i.e. the one whose row multiplies |det A|
     /// the most, is added, A is updated by MaxVol over the active rows ∪ that configuration's rows (on
     /// freshly chosen columns when γ = ∞, which raises the rank), and the grades of the rest are
-    /// recomputed; until none is above the threshold. Returns the pool indices in selection order; the
-    /// k-th gets [`RowOrigin::configuration`] = (configurations before) + k.
+    /// recomputed; until none is above the threshold. Returns the chosen pool configurations in selection
+    /// order; the k-th gets [`RowOrigin::configuration`] = (configurations before) + k.
     pub fn select_batch(
         &mut self,
         mtp: &Mtp,
         pool: &[Structure],
         threshold: f64,
         max_batch: usize,
-    ) -> Result<Vec<usize>> {
+    ) -> Result<Vec<Selection>> {
         self.check_potential(mtp)?;
         check_threshold(threshold, "select")?;
         let pool_rows: Vec<Vec<Vec<f64>>> = pool.iter().map(|s| rows(mtp, s, self.mode)).collect::<Result<_>>()?;
@@ -432,9 +441,9 @@ impl ActiveSet {
                 }
             }
             let Some((k, grade)) = best else { break };
-            let c = remaining.remove(k);
-            self.add_configuration(&pool_rows[c], grade.is_finite())?;
-            selected.push(c);
+            let index = remaining.remove(k);
+            self.add_configuration(&pool_rows[index], grade.is_finite())?;
+            selected.push(Selection { index, grade });
         }
         Ok(selected)
     }

@@ -5,6 +5,7 @@ mod analyze;
 mod build_cmd;
 mod dynamics_cmd;
 mod eval_cmd;
+mod grade_cmd;
 mod microscopy;
 mod output;
 mod plot;
@@ -56,6 +57,12 @@ enum Command {
     Mcmd(dynamics_cmd::DynamicsArgs),
     /// Relax positions (and optionally the cell) with FIRE or L-BFGS from a TOML input; `--example` prints one.
     Relax(dynamics_cmd::DynamicsArgs),
+    /// Extrapolation grade of an MTP (MaxVol) for every frame of structure files, from an active set.
+    #[command(after_help = grade_cmd::GRADE_JSON)]
+    Grade(grade_cmd::GradeArgs),
+    /// Select the most informative configurations of a pool for training (MaxVol / D-optimality).
+    #[command(after_help = grade_cmd::SELECT_JSON)]
+    Select(grade_cmd::SelectArgs),
 }
 
 fn main() {
@@ -73,6 +80,8 @@ fn main() {
         Command::Md(args) => dynamics_cmd::run(dynamics_cmd::Which::Md, args),
         Command::Mcmd(args) => dynamics_cmd::run(dynamics_cmd::Which::Mcmd, args),
         Command::Relax(args) => dynamics_cmd::run(dynamics_cmd::Which::Relax, args),
+        Command::Grade(args) => grade_cmd::grade(args),
+        Command::Select(args) => grade_cmd::select(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
