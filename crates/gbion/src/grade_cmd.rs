@@ -111,13 +111,13 @@ pub enum ModeArg {
 pub struct SelectArgs {
     #[command(flatten)]
     pub mtp: MtpArgs,
-    /// Training set to build the active set from (when no --active-set is given).
+    /// Training set to build the active set from (not read when --active-set is given).
     #[arg(long)]
     pub train: Option<PathBuf>,
     /// An existing active set (JSON) to start from instead of building one from --train.
     #[arg(long)]
     pub active_set: Option<PathBuf>,
-    /// Row mode of an active set built from --train.
+    /// Row mode of an active set built from --train (an --active-set file has its own).
     #[arg(long, value_enum, default_value = "site")]
     pub mode: ModeArg,
     /// Pool files: candidate configurations (every frame).

@@ -194,6 +194,46 @@ fn select_and_grade_agree_with_the_library() {
         .sum();
     assert_eq!(total, 8);
 
+    // Starting from the saved active set, selecting into an MLIP .cfg in the potential's type order.
+    let again = gbion_json(&[
+        "select",
+        "--potential",
+        mtp_arg,
+        "--species",
+        "Zr,O",
+        "--active-set",
+        &path("active.json"),
+        &path("pool.extxyz"),
+        "--threshold",
+        "1.05",
+        "--max",
+        "2",
+        "-o",
+        &path("again.cfg"),
+        "--json",
+    ]);
+    let want_again = saved.clone().select_batch(&mtp, &pool, 1.05, 2).unwrap();
+    assert!(!want_again.is_empty(), "frames between 1.05 and 2.1 are left to select");
+    let got_again: Vec<u64> = again["selected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pool_index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(got_again, want_again.iter().map(|s| s.index as u64).collect::<Vec<_>>());
+    let options = ReadOptions {
+        type_map: Some(["Zr", "O"].map(|s| Element::from_symbol(s).unwrap()).to_vec()),
+        ..Default::default()
+    };
+    let cfg: Vec<Structure> = io::read_file(&p("again.cfg"), None, &options)
+        .unwrap()
+        .map(|f| f.unwrap())
+        .collect();
+    assert_eq!(cfg.len(), want_again.len());
+    for (frame, w) in cfg.iter().zip(&want_again) {
+        assert_eq!(frame.elements, pool[w.index].elements);
+    }
+
     // The same potential with another species map is not the one the active set was built for.
     let out = Command::new(env!("CARGO_BIN_EXE_gbion"))
         .args([
