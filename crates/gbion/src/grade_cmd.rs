@@ -83,10 +83,10 @@ pub struct GradeArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub frames: FrameFiles,
-    /// Grades above this are worth adding to the training set (MLIP-3 `threshold_save`).
+    /// Grades above this are worth adding to the training set (MLIP's select / save threshold).
     #[arg(long, default_value_t = DEFAULT_SELECT_THRESHOLD)]
     pub select_threshold: f64,
-    /// Grades above this mean the potential is not to be trusted (MLIP-3 `threshold_break`).
+    /// Grades above this mean the potential is not to be trusted (MLIP's break threshold).
     #[arg(long, default_value_t = DEFAULT_STOP_THRESHOLD)]
     pub stop_threshold: f64,
     /// Write the frames to this extended XYZ file with info `grade` and the per-atom property `grade`
