@@ -49,7 +49,7 @@ pub const SELECT_JSON: &str = "JSON output (--json), one object:
                  ...]}                  in selection order, as written to --output
 A grade of null means +infinity (outside the span of the training rows).";
 
-/// Structure files to read: frames with the file they came from.
+/// How structure files are read (format, numeric type map).
 #[derive(Args)]
 pub struct FrameFiles {
     /// Structure file format (default: from each file name).
