@@ -6,7 +6,7 @@
 //! **Rows.** For fixed radial coefficients an MTP's energy is linear in θ = (species_coeffs[0..S],
 //! moment_coeffs[0..K]): E = Σ_i θ · b(x_i) with the site row b(x_i) = (e_{t_i}, B_1(i), …, B_K(i)), e_t the
 //! unit vector of the centre's type and B_k the basis values ([`Mtp::site_bases`]). So a row has
-//! p = S + K entries ([`parameter_count`]), the parameters MLIP fits by linear regression. [`RowMode::Site`]
+//! p = S + K entries ([`parameter_count`]), all the parameters the energy is linear in. [`RowMode::Site`]
 //! uses one row per atom (MLIP-3's default, site-energy weighting); [`RowMode::Configuration`] one row per
 //! configuration, the sum Σ_i b(x_i) = ∂E/∂θ. The per-species constants are included: they are fitted
 //! with the moment coefficients, and without them a site whose centre species the training set lacks (or a
@@ -28,9 +28,11 @@
 //! columns above [`SPAN_TOLERANCE`]) has grade +∞: no combination of the active rows gives it, so its
 //! parameters are undetermined by the training set. Only a training set whose rows are all zero is an error.
 //!
-//! **Thresholds** as MLIP-3's `extrapolation_control:threshold_save` (2.1) and `threshold_break` (10) of its
-//! example `mlip.ini`: configurations above [`DEFAULT_SELECT_THRESHOLD`] are worth computing with the oracle,
-//! above [`DEFAULT_STOP_THRESHOLD`] the potential is not to be trusted at all (MD stops).
+//! **Thresholds**: the values MLIP's examples use for its select ("save", 2.1) and break (10) thresholds
+//! (MLIP-2 `select:threshold` / `select:threshold-break`, MLIP-3 `threshold_save` / `threshold_break`; the
+//! option names and defaults were not checked against MLIP's source here): configurations above
+//! [`DEFAULT_SELECT_THRESHOLD`] are worth computing with the oracle, above [`DEFAULT_STOP_THRESHOLD`] the
+//! potential is not to be trusted at all (MLIP stops the MD).
 //!
 //! The active set is tied to the basis and radial coefficients it was built with (a fingerprint of them and
 //! the species map are checked) but not to the energy coefficients; it is written as JSON (`file`).
@@ -47,9 +49,9 @@ use gbion_potentials::mtp::{Mtp, MtpParameters};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// Grade above which a configuration is selected for the training set (MLIP-3 `threshold_save`).
+/// Grade above which a configuration is selected for the training set (MLIP's select / save threshold).
 pub const DEFAULT_SELECT_THRESHOLD: f64 = 2.1;
-/// Grade above which the potential is not to be used at all (MLIP-3 `threshold_break`).
+/// Grade above which the potential is not to be used at all (MLIP's break threshold).
 pub const DEFAULT_STOP_THRESHOLD: f64 = 10.0;
 /// A row is outside the span of the active rows when the largest |residual| of its dropped columns (each
 /// divided by the column's scale) exceeds `SPAN_TOLERANCE` times its largest scaled |entry|.
@@ -160,6 +162,15 @@ pub struct Grade {
     pub configuration: f64,
     /// γ of each atom's site row (site mode); `None` in configuration mode.
     pub per_atom: Option<Vec<f64>>,
+}
+
+/// One configuration chosen by [`ActiveSet::select_batch`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Selection {
+    /// Its index in the pool.
+    pub index: usize,
+    /// Its grade against the active set at the moment it was chosen (before it was added).
+    pub grade: f64,
 }
 
 /// Where a row of the active set comes from: the configuration's index in the training set followed by
@@ -309,27 +320,29 @@ impl ActiveSet {
     ) -> Result<ActiveSet> {
         let p = scales.len();
         let full = Mat::from_fn(candidates.len(), p, |i, k| candidates[i].values[k]);
-        let (columns, active) = match layout {
-            Some((columns, start)) => {
-                let restricted = restrict(full.as_ref(), &columns);
-                let active = maxvol::maxvol_from(restricted.as_ref(), start)?;
-                (columns, active)
-            }
+        let (columns, start) = match layout {
+            Some(layout) => layout,
             None => {
                 let columns = independent_columns(full.as_ref(), RANK_TOLERANCE);
                 if columns.is_empty() {
                     return Err(Error::Invalid(format!(
-                        "the {} training rows are all zero: no parameter is determined (no atoms, or no \
-                         neighbours within the cutoff)",
+                        "the training set gives no non-zero row ({} rows): it has no atoms",
                         candidates.len()
                     )));
                 }
-                let active = maxvol(restrict(full.as_ref(), &columns).as_ref())?;
-                (columns, active)
+                (columns, Vec::new())
             }
         };
-        let restricted = restrict(full.as_ref(), &columns);
-        let inverse = maxvol::inverse(restricted.as_ref(), &active)?;
+        // MaxVol on columns scaled to unit largest |entry|: A D has the rows of maximal |det| that A has,
+        // and the same C = B A⁻¹, but rank decisions do not depend on the columns' units.
+        let scaled = Mat::from_fn(full.nrows(), columns.len(), |i, k| {
+            full[(i, columns[k])] / unit_if_zero(scales[columns[k]])
+        });
+        let active = match start.is_empty() {
+            true => maxvol(scaled.as_ref())?,
+            false => maxvol::maxvol_from(scaled.as_ref(), start)?,
+        };
+        let inverse = maxvol::inverse(restrict(full.as_ref(), &columns).as_ref(), &active)?;
         let rows = active.iter().map(|&i| candidates[i].clone()).collect();
         Ok(ActiveSet {
             mode,
@@ -409,15 +422,15 @@ impl ActiveSet {
     /// γ > `threshold` the one of largest γ (the first on ties), i.e. the one whose row multiplies |det A|
     /// the most, is added, A is updated by MaxVol over the active rows ∪ that configuration's rows (on
     /// freshly chosen columns when γ = ∞, which raises the rank), and the grades of the rest are
-    /// recomputed; until none is above the threshold. Returns the pool indices in selection order; the
-    /// k-th gets [`RowOrigin::configuration`] = (configurations before) + k.
+    /// recomputed; until none is above the threshold. Returns the chosen pool configurations in selection
+    /// order; the k-th gets [`RowOrigin::configuration`] = (configurations before) + k.
     pub fn select_batch(
         &mut self,
         mtp: &Mtp,
         pool: &[Structure],
         threshold: f64,
         max_batch: usize,
-    ) -> Result<Vec<usize>> {
+    ) -> Result<Vec<Selection>> {
         self.check_potential(mtp)?;
         check_threshold(threshold, "select")?;
         let pool_rows: Vec<Vec<Vec<f64>>> = pool.iter().map(|s| rows(mtp, s, self.mode)).collect::<Result<_>>()?;
@@ -432,9 +445,9 @@ impl ActiveSet {
                 }
             }
             let Some((k, grade)) = best else { break };
-            let c = remaining.remove(k);
-            self.add_configuration(&pool_rows[c], grade.is_finite())?;
-            selected.push(c);
+            let index = remaining.remove(k);
+            self.add_configuration(&pool_rows[index], grade.is_finite())?;
+            selected.push(Selection { index, grade });
         }
         Ok(selected)
     }

@@ -198,6 +198,23 @@ fn active_rows_grade_one_and_training_rows_at_most_one() {
     }
 }
 
+/// A with row j replaced by b.
+fn with_row(a: &Mat<f64>, j: usize, b: &[f64]) -> Mat<f64> {
+    let mut swapped = a.clone();
+    for (col, &value) in b.iter().enumerate() {
+        swapped[(j, col)] = value;
+    }
+    swapped
+}
+
+/// max over positions j of |det A_j(b)| / |det A|, A_j(b) = A with row j replaced by b.
+fn brute_force_gain(a: &Mat<f64>, b: &[f64]) -> f64 {
+    let base = det(a.as_ref()).abs();
+    (0..a.nrows())
+        .map(|j| det(with_row(a, j, b).as_ref()).abs() / base)
+        .fold(0.0, f64::max)
+}
+
 /// The greedy choice computed from determinants: at each step the pool configuration (one row each) and
 /// active-row position whose swap maximises |det A|, while the gain exceeds `threshold`.
 fn brute_force_greedy(a: &Mat<f64>, pool: &[Vec<f64>], threshold: f64, max_batch: usize) -> Vec<usize> {
@@ -209,11 +226,7 @@ fn brute_force_greedy(a: &Mat<f64>, pool: &[Vec<f64>], threshold: f64, max_batch
         let mut best: Option<(usize, usize, f64)> = None;
         for (k, &c) in remaining.iter().enumerate() {
             for j in 0..a.nrows() {
-                let mut swapped = a.clone();
-                for col in 0..a.ncols() {
-                    swapped[(j, col)] = pool[c][col];
-                }
-                let gain = det(swapped.as_ref()).abs() / base;
+                let gain = det(with_row(&a, j, &pool[c]).as_ref()).abs() / base;
                 if best.is_none_or(|b| gain > b.2) {
                     best = Some((k, j, gain));
                 }
@@ -222,9 +235,7 @@ fn brute_force_greedy(a: &Mat<f64>, pool: &[Vec<f64>], threshold: f64, max_batch
         match best {
             Some((k, j, gain)) if gain > threshold => {
                 let c = remaining.remove(k);
-                for col in 0..a.ncols() {
-                    a[(j, col)] = pool[c][col];
-                }
+                a = with_row(&a, j, &pool[c]);
                 chosen.push(c);
             }
             _ => break,
@@ -259,8 +270,19 @@ fn batch_selection_equals_brute_force_greedy_choice() {
     let want = brute_force_greedy(&active_matrix(&active), &pool_restricted, threshold, 4);
     assert!(want.len() >= 2, "the case exercises more than one step: {want:?}");
     let before = active.configurations();
-    let got = active.select_batch(&mtp, &pool, threshold, 4).unwrap();
+    let selections = active.select_batch(&mtp, &pool, threshold, 4).unwrap();
+    let got: Vec<usize> = selections.iter().map(|s| s.index).collect();
     assert_eq!(got, want);
+    // The first grade is the largest determinant gain against the training active set.
+    let first = pool_restricted[want[0]].clone();
+    let a = active_matrix(&ActiveSet::from_training(&mtp, &training, RowMode::Configuration).unwrap());
+    let gain = brute_force_gain(&a, &first);
+    assert!(
+        (selections[0].grade - gain).abs() <= 1e-9 * gain,
+        "{} vs {gain}",
+        selections[0].grade
+    );
+    assert!(selections.iter().all(|s| s.grade > threshold));
     assert_eq!(active.configurations(), before + got.len());
     // Selected configurations now lie within the active set's hull.
     for &c in &got {
@@ -289,7 +311,12 @@ fn site_mode_selection_takes_extrapolating_configurations_into_the_active_set() 
         .map(|s| active.grade(&mtp, s).unwrap().configuration)
         .collect();
     let top = (0..pool.len()).fold(0, |b, i| if grades[i] > grades[b] { i } else { b });
-    let got = active.select_batch(&mtp, &pool, DEFAULT_SELECT_THRESHOLD, 3).unwrap();
+    let got: Vec<usize> = active
+        .select_batch(&mtp, &pool, DEFAULT_SELECT_THRESHOLD, 3)
+        .unwrap()
+        .iter()
+        .map(|s| s.index)
+        .collect();
     assert_eq!(got[0], top, "the first pick is the largest grade {grades:?}");
     assert!(got.len() <= 3 && got.iter().all(|&c| grades[c] > DEFAULT_SELECT_THRESHOLD));
     for &c in &got {
@@ -330,9 +357,10 @@ fn rank_deficient_training_sets_restrict_the_columns_and_grade_unseen_directions
     assert_eq!(active.grade(&mtp, other).unwrap().configuration, f64::INFINITY);
     // Selecting it raises the rank.
     let mut grown = active.clone();
+    let selections = grown.select_batch(&mtp, std::slice::from_ref(other), 2.1, 5).unwrap();
     assert_eq!(
-        grown.select_batch(&mtp, std::slice::from_ref(other), 2.1, 5).unwrap(),
-        vec![0]
+        (selections.len(), selections[0].index, selections[0].grade),
+        (1, 0, f64::INFINITY)
     );
     assert_eq!(grown.columns().len(), 4);
     assert!(grown.grade(&mtp, other).unwrap().configuration <= 1.0 + SWAP_TOLERANCE + ROUNDING);

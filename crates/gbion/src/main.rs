@@ -6,6 +6,7 @@ mod build_cmd;
 mod dynamics_cmd;
 mod eval_cmd;
 mod learn_cmd;
+mod grade_cmd;
 mod microscopy;
 mod output;
 mod plot;
@@ -62,6 +63,12 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Active learning of an MTP against an oracle (fit, explore, grade, select, label) from a TOML input.
     Learn(learn_cmd::LearnArgs),
+    /// Extrapolation grade of an MTP (MaxVol) for every frame of structure files, from an active set.
+    #[command(after_help = grade_cmd::GRADE_JSON)]
+    Grade(grade_cmd::GradeArgs),
+    /// Select the most informative configurations of a pool for training (MaxVol / D-optimality).
+    #[command(after_help = grade_cmd::SELECT_JSON)]
+    Select(grade_cmd::SelectArgs),
 }
 
 fn main() {
@@ -81,6 +88,8 @@ fn main() {
         Command::Relax(args) => dynamics_cmd::run(dynamics_cmd::Which::Relax, args),
         Command::Train(args) => train_cmd::run(args),
         Command::Learn(args) => learn_cmd::run(args),
+        Command::Grade(args) => grade_cmd::grade(args),
+        Command::Select(args) => grade_cmd::select(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -15,6 +15,12 @@ pub const SWAP_TOLERANCE: f64 = 1e-6;
 /// columns before it in the pivoted QR order when its diagonal |R_kk| exceeds `RANK_TOLERANCE` · |R_00|.
 pub const RANK_TOLERANCE: f64 = 1e-10;
 
+/// MaxVol's start rows count as dependent (an error) when |R_kk| ≤ `SINGULAR_TOLERANCE` · |R_00| in the
+/// column-pivoted QR of Bᵀ: near rounding level, well below [`RANK_TOLERANCE`], so columns that
+/// [`independent_columns`] keeps (a different pivoted QR, whose diagonal may be smaller by a modest factor)
+/// always give a start.
+const SINGULAR_TOLERANCE: f64 = 1e-13;
+
 /// At most this many swaps per row of A; each swap gains at least a factor 1 + `SWAP_TOLERANCE` in |det|, so
 /// the bound is reached only on numerically pathological input, and then the submatrix found so far is
 /// returned.
@@ -53,9 +59,9 @@ pub fn independent_columns(matrix: MatRef<'_, f64>, tolerance: f64) -> Vec<usize
 
 /// Rows of a tall n × r matrix `rows` (n ≥ r, rank r) forming an r × r submatrix A of locally maximal
 /// |det|: no single row swap increases |det A| by more than a factor 1 + [`SWAP_TOLERANCE`], which is the
-/// same as max |c_ij| ≤ 1 + [`SWAP_TOLERANCE`] for C = B A⁻¹ (Goreinov et al. 2010, Lemma 1). Element j of
+/// same as max |c_ij| ≤ 1 + [`SWAP_TOLERANCE`] for C = B A⁻¹ (Goreinov et al. 2010). Element j of
 /// the result is the row of `rows` that is row j of A. The start is the r rows chosen by column-pivoted QR
-/// of Bᵀ; an error when the rank is below r.
+/// of Bᵀ; an error when their rank is below r (see `SINGULAR_TOLERANCE`).
 ///
 /// Locally maximal is not always globally maximal, but |det A| ≥ |det A_max| / ((1 + tol)² r)^{r/2}: the rows
 /// of A_max are C_S A with |entries of C_S| ≤ 1 + tol, and Hadamard's inequality bounds |det C_S|.
@@ -100,7 +106,7 @@ fn pivoted_rows(rows: MatRef<'_, f64>) -> Result<Vec<usize>> {
     let qr = rows.transpose().col_piv_qr();
     let diag = qr.R();
     let rank = (0..r)
-        .take_while(|&k| diag[(k, k)].abs() > RANK_TOLERANCE * diag[(0, 0)].abs())
+        .take_while(|&k| diag[(k, k)].abs() > SINGULAR_TOLERANCE * diag[(0, 0)].abs())
         .count();
     if rank < r {
         return Err(Error::Invalid(format!(
@@ -160,7 +166,7 @@ fn largest_entry(c: MatRef<'_, f64>) -> (usize, usize, f64) {
 }
 
 /// C after row i of B replaces row j of A: A' = (I + e_j (c_i − e_j)ᵀ) A, so by Sherman–Morrison
-/// C' = B A'⁻¹ = C − C e_j (c_i − e_j)ᵀ / c_ij (Goreinov et al. 2010, eq. for the MaxVol update).
+/// C' = B A'⁻¹ = C − C e_j (c_i − e_j)ᵀ / c_ij, the MaxVol update of Goreinov et al. (2010).
 fn swap_update(c: &mut Mat<f64>, i: usize, j: usize) {
     let pivot = c[(i, j)];
     let mut v: Vec<f64> = (0..c.ncols()).map(|k| c[(i, k)] / pivot).collect();
