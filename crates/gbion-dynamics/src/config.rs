@@ -188,7 +188,10 @@ pub fn structure_source(value: toml::Value, base: &Path) -> std::result::Result<
     structure_source_of(&field, base).map_err(|(key, message)| format!("{key}: {message}"))
 }
 
-fn structure_source_of(field: &StructureField, base: &Path) -> std::result::Result<StructureSource, (&'static str, String)> {
+fn structure_source_of(
+    field: &StructureField,
+    base: &Path,
+) -> std::result::Result<StructureSource, (&'static str, String)> {
     Ok(match field {
         StructureField::Path(p) => StructureSource::File(base.join(p)),
         StructureField::Table(t) => {

@@ -364,7 +364,12 @@ pub fn run_learn(
         match state.phase {
             Phase::Start => {
                 let start = start_configurations(input, structure, base)?;
-                let labelled = label(&oracle, &start.unlabelled, &layout.dir.join("start_quarantine"), &mut state)?;
+                let labelled = label(
+                    &oracle,
+                    &start.unlabelled,
+                    &layout.dir.join("start_quarantine"),
+                    &mut state,
+                )?;
                 let set: Vec<Structure> = start.labelled.into_iter().chain(labelled).collect();
                 log(&format!("start: {} labelled configurations", set.len()));
                 write_frames(&layout.train(), set)?;
@@ -436,12 +441,19 @@ pub fn run_learn(
                     active.select_batch(&mtp, &pool, input.select.threshold, input.select.max_batch)?
                 };
                 record.selected = chosen.len();
-                log(&format!("round {r}: {} of {} candidates selected", chosen.len(), pool.len()));
+                log(&format!(
+                    "round {r}: {} of {} candidates selected",
+                    chosen.len(),
+                    pool.len()
+                ));
                 if chosen.is_empty() {
                     state.converged = true;
                     state.phase = Phase::Done;
                 } else {
-                    write_frames(&layout.selected(r), chosen.iter().map(|&i| pool[i].clone()).collect())?;
+                    write_frames(
+                        &layout.selected(r),
+                        chosen.iter().map(|c| pool[c.index].clone()).collect(),
+                    )?;
                     state.phase = Phase::Label;
                 }
             }
@@ -481,7 +493,11 @@ fn starting_potential(input: &LearnInput, base: &Path, layout: &Layout, r: usize
                 input.potential.max_dist,
                 input.potential.radial_basis_size,
             )?,
-            _ => return Err(Error::Invalid("potential: give exactly one of level and initial".into())),
+            _ => {
+                return Err(Error::Invalid(
+                    "potential: give exactly one of level and initial".into(),
+                ));
+            }
         }
     };
     Ok(Mtp::new(parameters)?.with_species(species.to_vec())?)
@@ -519,7 +535,11 @@ fn start_configurations(input: &LearnInput, structure: &Structure, base: &Path) 
     let mut unlabelled = Vec::new();
     for _ in 0..s.count {
         let e: [f64; 6] = std::array::from_fn(|_| uniform(s.strain));
-        let strain = [[1.0 + e[0], e[5], e[4]], [e[5], 1.0 + e[1], e[3]], [e[4], e[3], 1.0 + e[2]]];
+        let strain = [
+            [1.0 + e[0], e[5], e[4]],
+            [e[5], 1.0 + e[1], e[3]],
+            [e[4], e[3], 1.0 + e[2]],
+        ];
         let map = |r: [f64; 3]| -> [f64; 3] { std::array::from_fn(|c| (0..3).map(|k| r[k] * strain[k][c]).sum()) };
         let mut frame = structure.clone();
         let m = structure.cell.matrix();
@@ -576,14 +596,24 @@ fn validation_set(
                 "validation MD with the oracle blew up at step {step}: {message}"
             )));
         }
-        let md: Vec<Structure> = run.candidates.into_iter().filter(|c| c.step > 0).map(|c| c.structure).collect();
+        let md: Vec<Structure> = run
+            .candidates
+            .into_iter()
+            .filter(|c| c.step > 0)
+            .map(|c| c.structure)
+            .collect();
         frames.extend(label(oracle, &md, &layout.dir.join("valid_quarantine"), state)?);
     }
     Ok(Some(frames))
 }
 
 /// Label `structures` with the oracle, counting calls and quarantined ones in `state`.
-fn label(oracle: &Oracle, structures: &[Structure], quarantine: &Path, state: &mut LearnState) -> Result<Vec<Structure>> {
+fn label(
+    oracle: &Oracle,
+    structures: &[Structure],
+    quarantine: &Path,
+    state: &mut LearnState,
+) -> Result<Vec<Structure>> {
     if structures.is_empty() {
         return Ok(Vec::new());
     }
@@ -629,7 +659,12 @@ fn read_frames(path: &Path) -> Result<Vec<Structure>> {
 }
 
 fn write_frames(path: &Path, frames: Vec<Structure>) -> Result<()> {
-    write_file(path, Some(Format::ExtXyz), frames.into_iter().map(Ok), &WriteOptions::default())?;
+    write_file(
+        path,
+        Some(Format::ExtXyz),
+        frames.into_iter().map(Ok),
+        &WriteOptions::default(),
+    )?;
     Ok(())
 }
 

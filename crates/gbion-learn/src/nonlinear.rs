@@ -95,7 +95,10 @@ impl FitCheckpoint {
 
 /// Write `bytes` to `path` through a temporary file beside it, renamed when complete.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(Error::io(path))?;
     std::io::Write::write_all(&mut file, bytes).map_err(Error::io(path))?;
     file.persist(path).map_err(|e| Error::io(path)(e.error))?;

@@ -39,7 +39,10 @@ pub fn run(args: LearnArgs) -> Result<()> {
     let path = args.input.context("give an input TOML (or --example)")?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let input = LearnInput::parse(&text, &path)?;
-    let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let source = gbion_dynamics::config::structure_source(input.structure.clone(), base)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let structure = load_structure(&source, input.seed)?;
@@ -64,7 +67,11 @@ pub fn run(args: LearnArgs) -> Result<()> {
     emit(args.json, &report, || {
         format!(
             "{} after {} rounds, {} oracle calls ({} quarantined), {} training configurations\npotential: {}\n{}",
-            if summary.converged { "converged" } else { "not converged" },
+            if summary.converged {
+                "converged"
+            } else {
+                "not converged"
+            },
             summary.rounds,
             summary.oracle_calls,
             summary.quarantined,
