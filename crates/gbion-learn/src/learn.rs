@@ -324,7 +324,8 @@ impl Layout {
     }
 }
 
-/// Run (or, with `resume`, continue) the loop of `input` (its relative paths resolved against `base`) on
+/// Run (or, with `resume`, continue from `state.json`; a run that stopped at `max_rounds` continues when
+/// the input allows more) the loop of `input` (its relative paths resolved against `base`) on
 /// `structure`; `log` receives one line per event.
 pub fn run_learn(
     input: &LearnInput,
@@ -339,8 +340,19 @@ pub fn run_learn(
         dir: base.join(&input.output),
     };
     let oracle = Oracle::from_spec(&input.oracle, base).map_err(|e| Error::Invalid(e.to_string()))?;
-    let mut state = if resume && layout.state().exists() {
-        read_state(&layout.state())?
+    let mut state = if resume {
+        if !layout.state().exists() {
+            return Err(Error::Invalid(format!(
+                "nothing to resume: {} does not exist",
+                layout.state().display()
+            )));
+        }
+        let mut state = read_state(&layout.state())?;
+        // A run that stopped at max_rounds goes on when the input now allows more rounds.
+        if state.phase == Phase::Done && !state.converged && state.round < input.max_rounds {
+            state.phase = Phase::Fit;
+        }
+        state
     } else {
         if layout.state().exists() {
             return Err(Error::Invalid(format!(
