@@ -15,5 +15,6 @@ pub mod rigid_ion;
 
 pub use error::{Error, Result};
 pub use potential::{
-    Change, ListRequest, Output, Potential, Request, accumulate_virial, evaluate, require_list, stress_from_virial,
+    Change, ListRequest, LocalEnergy, Output, Potential, Request, accumulate_virial, evaluate, require_list,
+    stress_from_virial,
 };
