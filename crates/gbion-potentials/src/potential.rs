@@ -1,6 +1,7 @@
 //! The [`Potential`] trait every model implements (DESIGN.md, "Core interfaces"), what a caller asks for
-//! ([`Request`]) and gets back ([`Output`]), local changes for Monte Carlo ([`Change`]), and the shared
-//! virial → stress conversion.
+//! ([`Request`]) and gets back ([`Output`]), local changes for Monte Carlo ([`Change`]) and the stateful
+//! evaluator of their energies a potential may offer ([`LocalEnergy`]), and the shared virial → stress
+//! conversion.
 //!
 //! Stress convention (ASE): σ = (1/V) ∂E/∂ε for a homogeneous strain ε, which for any potential that is a
 //! function of pair vectors r_ij = x_j + n·M − x_i equals σ = (1/V) Σ sym(r_ij ⊗ ∂E/∂r_ij). It is negative
