@@ -32,6 +32,11 @@ use crate::potential::LocalEnergy;
 use crate::{Change, Result};
 use gbion_atoms::{Cell, Element, NeighborList, Structure, Vec3};
 
+/// Added to the cutoff (Å) when the sites around a change are found from the changed atom's own list row:
+/// the vector r_ai seen from a may differ in its last bit from r_ia seen from i, and a site whose full
+/// evaluation counts a as a neighbour must never be missed when entries are marked stale.
+const ROUNDING_MARGIN: f64 = 1e-9;
+
 /// Cached basic moments and site energies of one configuration (see the module doc).
 pub(super) struct MomentCache<'m> {
     mtp: &'m Mtp,
@@ -156,7 +161,7 @@ impl<'m> MomentCache<'m> {
             let before = self.site(structure, list, atom)?;
             delta += self.evaluate(structure, list, atom, changes)? - before;
         }
-        let cutoff = self.mtp.cutoff();
+        let cutoff = self.mtp.cutoff() + ROUNDING_MARGIN;
         let mut retyped = std::mem::take(&mut self.retyped);
         retyped.clear();
         for &(atom, old, new) in changes {
@@ -252,7 +257,7 @@ impl LocalEnergy for MomentCache<'_> {
         if self.cell.is_none() || atoms.iter().any(|&a| a >= self.elements.len() || a >= structure.len()) {
             return self.invalidate();
         }
-        let cutoff = self.mtp.cutoff();
+        let cutoff = self.mtp.cutoff() + ROUNDING_MARGIN;
         for atom in atoms {
             self.elements[atom] = structure.elements[atom];
             self.types[atom] = self.table[usize::from(structure.elements[atom].0)];
