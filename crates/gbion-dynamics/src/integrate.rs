@@ -219,12 +219,20 @@ fn suzuki_yoshida() -> [f64; 3] {
 /// exp(Δε_a)), the velocities by 1/λ. Applied after the drift of each step, using the stress of the last
 /// force evaluation; forces then come from the scaled positions. Units: P₀ eV/Å³, β_T Å³/eV, τ_p fs.
 ///
-/// No k_BT/V term in the drift: with the instantaneous K in P_int and the velocities scaled with the cell,
-/// the zero-flux (Itô) condition of the joint (ε, K) process gives the isothermal–isobaric density
-/// p(V) ∝ V^N e^{−β(U + P₀V)} exactly with the drift above; an added +k_BT/V in P_int gives V^{N+1}
-/// instead. Measured on an ideal gas of 20 atoms: ⟨V⟩ = 1076 ± 5 Å³ against (N+1)k_BT/P₀ = 1086 (test
-/// `npt`), 1128 ± 6 with the extra term ((N+2)k_BT/P₀ = 1138). Check this against the paper's own
-/// equations before relying on it.
+/// No k_BT/V term in the drift of ε, and rightly so. Written for V, the same process reads
+/// dV = −(β_T V/τ_p)(P₀ − P_int − k_BT/V)dt + √(2k_BT β_T V/τ_p) dW: there −k_BT/V is the Itô drift of the
+/// V-dependent noise, and Itô's lemma for ε = ln V, dε = dV/V − (dV)²/(2V²), subtracts exactly
+/// k_BT β_T/(V τ_p) dt, leaving the ε equation above without it. (A k_BT/V term belongs to the V form; in
+/// the ε form it double-counts.) Directly: the barostat
+/// moves ε at fixed scaled positions and scaled momenta (velocities scaled by 1/λ), in which coordinates the
+/// isothermal–isobaric density is p(ε | s, π) ∝ V e^{−β(K + U + P₀V)}, K = Σπ²/(2mV^{2/3}); zero probability
+/// flux for dε = A dt + √(2D) dW with D = k_BT β_T/(V τ_p) needs A = D ∂_ε ln p + ∂_ε D
+/// = −(β_T/τ_p)(P₀ − P_int), with P_int the instantaneous 2K/(3V) + virial. For an ideal gas this samples
+/// p(V) ∝ V^N e^{−βP₀V} (measure dV): ⟨V⟩ = (N+1)k_BT/P₀, Var V = (N+1)(k_BT/P₀)²; writing −k_BT/V into the
+/// ε equation as well would give V^{N+1} and ⟨V⟩ = (N+2)k_BT/P₀. Checked for the test's 20-atom gas (300 K,
+/// P₀ = 5·10⁻⁴ eV/Å³, τ_p 200 fs, Δt 5 fs, Langevin 100 fs) by integrating this scheme for 4000 independent
+/// replicas outside gbion: ⟨V⟩ = 1087.3 ± 0.4 Å³ against (N+1)k_BT/P₀ = 1085.8, and 1139.0 ± 0.4 with the
+/// extra term against (N+2)k_BT/P₀ = 1137.5; gbion's own run (test `npt`) gives 1076 ± 5.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Barostat {
     /// Target pressure P₀ (eV/Å³, positive compresses).

@@ -14,8 +14,10 @@
 //!   displacement (so positions stay unwrapped) and its old position becomes a vacancy. The proposal ratio
 //!   is n(x_old) / n(x_new), both counted in the respective configuration.
 //!
-//! ΔE comes from [`gbion_potentials::Potential::energy_change`] when the potential has a local form, else
-//! from two full evaluations (the current energy is cached). Energies eV, temperatures K, lengths Å.
+//! ΔE comes from the potential's local form when it has one (its stateful evaluator,
+//! [`gbion_potentials::LocalEnergy`] through [`Engine::energy_change`], which is told of accepted moves; else
+//! [`gbion_potentials::Potential::energy_change`]), otherwise from two full evaluations (the current energy
+//! is cached). Energies eV, temperatures K, lengths Å.
 //!
 //! Cost per swap attempt independent of the number of atoms: the sampler keeps, per element of its
 //! moves, a Fenwick tree over the atom indices marking the free atoms of that element, so the k-th such
@@ -459,6 +461,7 @@ fn swap(
     let accepted = metropolis(delta, beta, 1.0, rng);
     if accepted {
         exchange(structure, i, j);
+        engine.accepted(structure, &change);
         *energy += delta;
     }
     Ok(accepted)
@@ -510,6 +513,7 @@ fn hop(
     let accepted = metropolis(delta, beta, near.len() as f64 / n_back as f64, rng);
     if accepted {
         structure.positions[i] = new;
+        engine.accepted(structure, &change);
         sites[v] = structure.cell.wrap(old);
         set_vacancies(structure, &sites);
         *energy += delta;

@@ -16,5 +16,6 @@ pub mod spec;
 
 pub use error::{Error, Result};
 pub use potential::{
-    Change, ListRequest, Output, Potential, Request, accumulate_virial, evaluate, require_list, stress_from_virial,
+    Change, ListRequest, LocalEnergy, Output, Potential, Request, accumulate_virial, evaluate, require_list,
+    stress_from_virial,
 };

@@ -1,6 +1,7 @@
 //! The [`Potential`] trait every model implements (DESIGN.md, "Core interfaces"), what a caller asks for
-//! ([`Request`]) and gets back ([`Output`]), local changes for Monte Carlo ([`Change`]), and the shared
-//! virial → stress conversion.
+//! ([`Request`]) and gets back ([`Output`]), local changes for Monte Carlo ([`Change`]) and the stateful
+//! evaluator of their energies a potential may offer ([`LocalEnergy`]), and the shared virial → stress
+//! conversion.
 //!
 //! Stress convention (ASE): σ = (1/V) ∂E/∂ε for a homogeneous strain ε, which for any potential that is a
 //! function of pair vectors r_ij = x_j + n·M − x_i equals σ = (1/V) Σ sym(r_ij ⊗ ∂E/∂r_ij). It is negative
@@ -104,6 +105,41 @@ pub trait Potential: Send + Sync {
     fn energy_change(&self, _structure: &Structure, _list: &NeighborList, _change: &Change) -> Option<Result<f64>> {
         None
     }
+
+    /// A stateful evaluator of local energy changes for a run of Monte Carlo moves ([`LocalEnergy`]), or
+    /// `None` when the potential offers none (callers then use [`Potential::energy_change`]).
+    fn local_energy(&self) -> Option<Box<dyn LocalEnergy + '_>> {
+        None
+    }
+}
+
+/// Local energy changes for a run of Monte Carlo moves, from an evaluator that keeps per-site data of the
+/// current configuration between calls (the MTP keeps each site's basic moments and energy), so that an
+/// attempt costs less than [`Potential::energy_change`].
+///
+/// Contract:
+/// - [`LocalEnergy::energy_change`] returns what [`Potential::energy_change`] does, up to rounding, for the
+///   structure it is given, provided the evaluator's data describe that structure: the caller calls
+///   [`LocalEnergy::sync`] whenever positions, cell or elements may have changed other than by changes
+///   reported through [`LocalEnergy::accepted`], and [`LocalEnergy::invalidate`] whenever the neighbour
+///   list was rebuilt.
+/// - Its results are a function of the structure and the neighbour list only, never of the history of
+///   calls (which sites happen to be cached, which moves were rejected): an evaluator created afresh gives
+///   the same bits, so a run resumed from a checkpoint (which stores no evaluator) continues bit for bit.
+pub trait LocalEnergy: Send {
+    /// Compare `structure` (positions, cell, elements) with the configuration the data describe, O(N), and
+    /// forget the data when they differ.
+    fn sync(&mut self, structure: &Structure);
+
+    /// E(after) − E(before) of `change` (eV); `list` is a full list valid for the structure before the
+    /// change. The structure is not modified.
+    fn energy_change(&mut self, structure: &Structure, list: &NeighborList, change: &Change) -> Result<f64>;
+
+    /// `change` has been applied: `structure` is the structure after it, `list` valid for it.
+    fn accepted(&mut self, structure: &Structure, list: &NeighborList, change: &Change);
+
+    /// Forget all data (the neighbour list was rebuilt, or the structure changed in an unknown way).
+    fn invalidate(&mut self);
 }
 
 /// Evaluate a potential on a structure, building the neighbour list it needs (no skin).

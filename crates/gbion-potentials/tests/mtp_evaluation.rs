@@ -589,3 +589,83 @@ fn local_energy_change_errors_are_clear() {
     let change = Change::Swap { a: 0, b: 1 };
     assert!(mtp.energy_change(&structure, &half, &change).unwrap().is_err());
 }
+
+/// A random change for the cached evaluator: mostly swaps and species changes, now and then a short hop.
+fn random_change(rng: &mut Xoshiro256PlusPlus, structure: &Structure, species: &[Element]) -> Change {
+    let n = structure.len();
+    let atom = rng.random_range(0..n);
+    match rng.random_range(0..10) {
+        0..=4 => Change::Swap {
+            a: atom,
+            b: rng.random_range(0..n),
+        },
+        5..=8 => Change::SetElement {
+            atom,
+            element: species[rng.random_range(0..species.len())],
+        },
+        _ => {
+            let p = structure.positions[atom];
+            Change::Move {
+                atom,
+                position: [0, 1, 2].map(|d| p[d] + rng.random_range(-0.3..0.3)),
+            }
+        }
+    }
+}
+
+/// The MTP's stateful Monte Carlo evaluator (cached basic moments) through 200 random changes per cell,
+/// about half of them accepted: every ΔE equals E(after) − E(before) from two full evaluations to 1e-10
+/// relative, and equals bit for bit the ΔE of an evaluator created afresh on the same configuration (so
+/// ΔE does not depend on what was cached or attempted before). Every 50 changes an atom is nudged behind
+/// the evaluator's back, which `sync` must notice. The cells are thinner than twice the cutoff, so a
+/// neighbour appears with several images.
+#[test]
+fn cached_local_energy_changes_follow_a_sequence_of_moves() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    let mtp = potential("l16_5sp");
+    let species = mtp.species().unwrap().to_vec();
+    for config in ["perovskite_2x2x2", "skewed_triclinic", "small_cell_3at"] {
+        let mut structure = case("l16_5sp", config);
+        let mut list = NeighborList::build(&structure, mtp.cutoff(), 0.5, ListKind::Full).unwrap();
+        let mut cached = mtp.local_energy().unwrap();
+        cached.sync(&structure);
+        let mut current = energy(&mtp, &structure);
+        let mut accepted_retypes = 0;
+        for step in 0..200 {
+            if step % 50 == 49 {
+                let nudged = step % structure.len();
+                structure.positions[nudged][1] += 0.05;
+                if list.update(&structure).unwrap() {
+                    cached.invalidate();
+                }
+                cached.sync(&structure);
+                current = energy(&mtp, &structure);
+            }
+            let change = random_change(&mut rng, &structure, &species);
+            let delta = cached.energy_change(&structure, &list, &change).unwrap();
+            let after = apply(&structure, &change);
+            let full = energy(&mtp, &after) - current;
+            assert!(
+                (delta - full).abs() < 1e-10 * current.abs().max(1.0),
+                "{config} step {step} {change:?}: cached {delta} vs full {full}"
+            );
+            let mut fresh = mtp.local_energy().unwrap();
+            fresh.sync(&structure);
+            let again = fresh.energy_change(&structure, &list, &change).unwrap();
+            assert_eq!(again.to_bits(), delta.to_bits(), "{config} step {step} {change:?}");
+            if rng.random_bool(0.5) {
+                structure = after;
+                current += full;
+                if list.update(&structure).unwrap() {
+                    cached.invalidate();
+                }
+                cached.accepted(&structure, &list, &change);
+                accepted_retypes += usize::from(!matches!(change, Change::Move { .. }));
+            }
+        }
+        assert!(
+            accepted_retypes > 60,
+            "{config}: {accepted_retypes} accepted swaps and species changes"
+        );
+    }
+}

@@ -1,13 +1,16 @@
 //! Checkpoint and resume: a run killed after its step-20 checkpoint (outputs already past it) and resumed
 //! in fresh objects writes thermo CSV, JSON lines and trajectory bytes identical to an uninterrupted run
-//! with the same seed; MD (Langevin, extended XYZ) and hybrid MC/MD (Nosé–Hoover, swaps, LAMMPS dump).
+//! with the same seed; MD (Langevin, extended XYZ) and hybrid MC/MD (Nosé–Hoover, swaps, LAMMPS dump; and
+//! with the MTP, whose swaps use its cache of per-site moments).
 //! Also: blow-up detection names the step and keeps the last checkpoint.
 
+use crate::cells::lstz;
 use crate::common::fcc;
 use gbion_atoms::{Element, Structure};
 use gbion_dynamics::config::{self, Input, PotentialSource};
 use gbion_dynamics::run::{Mode, run_md};
 use gbion_dynamics::{Error, checkpoint::Checkpoint};
+use gbion_potentials::Potential;
 use gbion_potentials::rigid_ion::RigidIon;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -60,15 +63,26 @@ fn mixture() -> Structure {
 const FILES: [&str; 2] = ["thermo.csv", "thermo.jsonl"];
 
 fn kill_and_resume(body: &str, mode: Mode, trajectory: &str) {
+    kill_and_resume_with(body, mode, trajectory, mixture, &|input| Box::new(potential_of(input)));
+}
+
+/// [`kill_and_resume`] on the structure `start` gives, with the potential `potential` builds.
+fn kill_and_resume_with(
+    body: &str,
+    mode: Mode,
+    trajectory: &str,
+    start: fn() -> Structure,
+    potential: &dyn Fn(&Input) -> Box<dyn Potential>,
+) {
     let straight = tempfile::tempdir().unwrap();
     let killed = tempfile::tempdir().unwrap();
     let a = input(straight.path(), body);
-    let pot = potential_of(&a);
-    run_md(&a, mixture(), &pot, mode, false, None, &mut |_, _| {}).unwrap();
+    let pot = potential(&a);
+    run_md(&a, start(), pot.as_ref(), mode, false, None, &mut |_, _| {}).unwrap();
 
     let b = input(killed.path(), body);
     let interrupted = catch_unwind(AssertUnwindSafe(|| {
-        run_md(&b, mixture(), &pot, mode, false, None, &mut |step, _| {
+        run_md(&b, start(), pot.as_ref(), mode, false, None, &mut |step, _| {
             if step == 27 {
                 panic!("killed at step 27");
             }
@@ -79,8 +93,8 @@ fn kill_and_resume(body: &str, mode: Mode, trajectory: &str) {
     assert_eq!(checkpoint.step, 20);
     // Fresh objects: input parsed again, potential rebuilt.
     let c = input(killed.path(), body);
-    let pot2 = potential_of(&c);
-    let summary = run_md(&c, mixture(), &pot2, mode, true, None, &mut |_, _| {}).unwrap();
+    let pot2 = potential(&c);
+    let summary = run_md(&c, start(), pot2.as_ref(), mode, true, None, &mut |_, _| {}).unwrap();
     assert_eq!(summary.resumed_from_step, Some(20));
     for name in FILES.iter().chain([&trajectory]) {
         let x = std::fs::read(straight.path().join("run_out").join(name)).unwrap();
@@ -123,6 +137,19 @@ fn hybrid_mc_md_resumed_after_a_kill_is_bit_identical() {
     assert!(ratio > 0.0 && ratio < 1.0, "acceptance {ratio}");
     let header = std::fs::read_to_string(dir.path().join("run_out/thermo.csv")).unwrap();
     assert!(header.starts_with("step,time_fs,T_K,E_pot_eV,E_kin_eV,conserved_eV,P_GPa,volume_A3,accept_swap_Ar_Kr\n"));
+}
+
+/// Hybrid MC/MD with the MTP, whose Monte Carlo ΔE come from its cache of per-site moments (kept across
+/// the attempts of a segment, rebuilt after MD): resumed after a kill, bit for bit the uninterrupted run.
+#[test]
+fn hybrid_mc_md_with_the_cached_mtp_resumed_after_a_kill_is_bit_identical() {
+    let body = "[md]\nsteps = 40\ntimestep = 1\nensemble = \"nose-hoover\"\ntemperature = 300\ndamping = 100\n\
+                [mc]\nmd_steps = 3\nattempts = 15\ntemperature = 3000\n\
+                moves = [{ swap = [\"Li\", \"Sr\"] }, { swap = [\"Ta\", \"Zr\"] }]\n\
+                [output]\nthermo_every = 2\ntrajectory_every = 5\ncheckpoint_every = 10\n";
+    kill_and_resume_with(body, Mode::Mcmd, "trajectory.xyz", || lstz([3, 3, 3]), &|_| {
+        Box::new(crate::mtp_swaps::mtp())
+    });
 }
 
 /// A structure with two atoms almost on top of each other blows up; the error names the step and the

@@ -545,6 +545,86 @@ impl SiteWork {
             }
         }
     }
+
+    /// The basic moments M_0 … M_{B−1} (B = alpha_index_basic_count) of the last [`Self::moments`].
+    pub fn basic_moments(&self, model: &Model) -> &[f64] {
+        &self.moments[..model.basic.len()]
+    }
+
+    /// Add to `basic` (the basic moments of a centre of type `centre`) the change when its neighbour at
+    /// r (Å, centre → neighbour) changes type from `old` to `new`: for each row m = {μ, p},
+    /// ΔM_m = (f_μ(r; centre, new) − f_μ(r; centre, old)) · P_p(u), u = r / |r|. A neighbour at
+    /// |r| ≥ max_dist contributes nothing. Overwrites the tables of the loaded site.
+    pub fn add_retyped_neighbour(
+        &mut self,
+        model: &Model,
+        centre: usize,
+        r: Vec3,
+        (old, new): (usize, usize),
+        basic: &mut [f64],
+    ) {
+        let d2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
+        if d2 >= model.max_dist * model.max_dist {
+            return;
+        }
+        let distance = d2.sqrt();
+        let size = model.basis_size;
+        reset(&mut self.chebyshev, size);
+        reset(&mut self.chebyshev_derivative, size);
+        let width = model.max_dist - model.min_dist;
+        chebyshev(
+            (2.0 * distance - model.min_dist - model.max_dist) / width,
+            &mut self.chebyshev,
+            &mut self.chebyshev_derivative,
+        );
+        let gap = model.max_dist - distance;
+        let envelope = model.scaling * gap * gap;
+        reset(&mut self.radial, model.radial_count);
+        let (before, after) = (model.radial_block(centre, old), model.radial_block(centre, new));
+        for (mu, (c_old, c_new)) in before.chunks_exact(size).zip(after.chunks_exact(size)).enumerate() {
+            let f_old: f64 = c_old.iter().zip(&self.chebyshev).map(|(c, t)| c * t).sum();
+            let f_new: f64 = c_new.iter().zip(&self.chebyshev).map(|(c, t)| c * t).sum();
+            self.radial[mu] = (f_new - f_old) * envelope;
+        }
+        reset(&mut self.monomial, model.monomials.len());
+        self.monomial[0] = 1.0;
+        let unit = r.map(|x| x / distance);
+        for (p, mono) in model.monomials.iter().enumerate().skip(1) {
+            let (axis, parent) = mono.parent;
+            self.monomial[p] = unit[axis] * self.monomial[parent];
+        }
+        for (m, &(mu, p)) in basic.iter_mut().zip(&model.basic) {
+            *m += self.radial[mu] * self.monomial[p];
+        }
+    }
+
+    /// The site energy (eV) of a centre of type `centre` whose basic moments are `basic`: the products in
+    /// file order, then E_i as in [`Self::energy`] (fills `moments`). Bit for bit what [`Self::moments`]
+    /// and [`Self::energy`] give from the same basic moments; each run of products with the same target
+    /// M_i3 (the file lists them together) is summed in a register, since its terms read only M_k with
+    /// k < i3, which saves a store and a load per product.
+    pub fn energy_from_basic(&mut self, model: &Model, centre: usize, basic: &[f64]) -> f64 {
+        let moments = &mut self.moments;
+        moments.clear();
+        moments.extend_from_slice(basic);
+        moments.resize(model.moments_count, 0.0);
+        let mut target = None;
+        let mut sum = 0.0;
+        for &(i1, i2, mult, i3) in &model.products {
+            if target != Some(i3) {
+                if let Some(t) = target {
+                    moments[t] = sum;
+                }
+                target = Some(i3);
+                sum = moments[i3];
+            }
+            sum += mult * moments[i1] * moments[i2];
+        }
+        if let Some(t) = target {
+            moments[t] = sum;
+        }
+        self.energy(model, centre)
+    }
 }
 
 /// T_k(s) and dT_k/ds for k < values.len() (Chebyshev polynomials of the first kind).

@@ -17,7 +17,7 @@ use crate::{Change, Error, Result};
 use gbion_atoms::{Cell, NeighborList, Structure, Vec3};
 
 /// Type index of each atomic number (usize::MAX: not in the species map).
-type TypeTable = [usize; 256];
+pub(super) type TypeTable = [usize; 256];
 
 impl Mtp {
     /// E(after) − E(before) of `change` (eV), from the sites within the cutoff of the change only.
@@ -27,33 +27,10 @@ impl Mtp {
         list: &NeighborList,
         change: &Change,
     ) -> Result<f64> {
-        require_list(Some(list), self.list_request())?;
-        if list.len() != structure.len() {
-            return Err(Error::Invalid(format!(
-                "the neighbour list has {} atoms, the structure {}",
-                list.len(),
-                structure.len()
-            )));
-        }
-        self.check_ready(true)?;
+        self.check_local(structure, list)?;
         let table = self.type_table();
-        let type_at = |atom: usize| -> Result<usize> {
-            let element = structure.elements[atom];
-            match table[usize::from(element.0)] {
-                usize::MAX => self.type_of(element, atom),
-                t => Ok(t),
-            }
-        };
-        let in_range = |atom: usize| {
-            if atom < structure.len() {
-                Ok(atom)
-            } else {
-                Err(Error::Invalid(format!(
-                    "atom {atom} is out of range ({} atoms)",
-                    structure.len()
-                )))
-            }
-        };
+        let type_at = |atom: usize| self.type_in(&table, structure, atom);
+        let in_range = |atom: usize| in_range(structure, atom);
         let mut work = SiteWork::default();
         match *change {
             Change::SetElement { atom, element } => {
@@ -88,12 +65,35 @@ impl Mtp {
         }
     }
 
-    fn type_table(&self) -> TypeTable {
+    /// Errors unless the potential can evaluate energies and `list` is a full list of the cutoff's range
+    /// for the atoms of `structure`.
+    pub(super) fn check_local(&self, structure: &Structure, list: &NeighborList) -> Result<()> {
+        require_list(Some(list), self.list_request())?;
+        if list.len() != structure.len() {
+            return Err(Error::Invalid(format!(
+                "the neighbour list has {} atoms, the structure {}",
+                list.len(),
+                structure.len()
+            )));
+        }
+        self.check_ready(true)
+    }
+
+    pub(super) fn type_table(&self) -> TypeTable {
         let mut table = [usize::MAX; 256];
         for (t, e) in self.species.iter().enumerate() {
             table[usize::from(e.0)] = t;
         }
         table
+    }
+
+    /// The type index of atom `atom` of `structure` by `table` (an error for elements outside the map).
+    pub(super) fn type_in(&self, table: &TypeTable, structure: &Structure, atom: usize) -> Result<usize> {
+        let element = structure.elements[atom];
+        match table[usize::from(element.0)] {
+            usize::MAX => self.type_of(element, atom),
+            t => Ok(t),
+        }
     }
 
     /// The given atoms and every atom within the cutoff of one of them (sorted, each once).
@@ -204,6 +204,18 @@ impl Mtp {
             change -= self.listed_site_energy(work, structure, list, i, type_at)?;
         }
         Ok(change)
+    }
+}
+
+/// `atom` when it is an atom of `structure`, else an error.
+pub(super) fn in_range(structure: &Structure, atom: usize) -> Result<usize> {
+    if atom < structure.len() {
+        Ok(atom)
+    } else {
+        Err(Error::Invalid(format!(
+            "atom {atom} is out of range ({} atoms)",
+            structure.len()
+        )))
     }
 }
 

@@ -4,8 +4,9 @@
 //! indices to elements ([`Mtp::with_species`]).
 //!
 //! Modules: `file` (the `.mtp` format), `kernel` (the site energy and its gradient, with the equations),
-//! `local` (energy changes touching only the sites within the cutoff of a change), `fit` (derivatives with
-//! respect to the parameters, for fitting), `rows` (the basis values of all sites at once, [`SiteBases`]).
+//! `local` (energy changes touching only the sites within the cutoff of a change), `mc_cache` (the
+//! stateful Monte Carlo evaluator that caches basic moments per site), `fit` (derivatives with respect to
+//! the parameters, for fitting), `rows` (the basis values of all sites at once, [`SiteBases`]).
 //!
 //! Units: Å, eV; forces eV/Å; stress eV/Å³ with ASE's sign (σ = (1/V) Σ sym(r_ij ⊗ ∂E/∂r_ij), negative
 //! under compression), Voigt xx yy zz yz xz xy.
@@ -14,6 +15,7 @@ mod file;
 mod fit;
 mod kernel;
 mod local;
+mod mc_cache;
 mod rows;
 
 pub use file::MtpParameters;
@@ -21,7 +23,7 @@ pub use fit::{FitDirection, LinearRows, ParameterOffsets};
 pub use rows::SiteBases;
 
 use crate::potential::{ListRequest, accumulate_virial, require_list, stress_from_virial};
-use crate::{Change, Error, Output, Potential, Request, Result};
+use crate::{Change, Error, LocalEnergy, Output, Potential, Request, Result};
 use gbion_atoms::{Element, ListKind, NeighborList, Structure, Vec3};
 use kernel::{Model, SiteWork};
 use rayon::prelude::*;
@@ -260,6 +262,10 @@ impl Potential for Mtp {
 
     fn energy_change(&self, structure: &Structure, list: &NeighborList, change: &Change) -> Option<Result<f64>> {
         Some(self.local_energy_change(structure, list, change))
+    }
+
+    fn local_energy(&self) -> Option<Box<dyn LocalEnergy + '_>> {
+        Some(Box::new(mc_cache::MomentCache::new(self)))
     }
 
     fn compute(&self, structure: &Structure, list: Option<&NeighborList>, request: Request) -> Result<Output> {
