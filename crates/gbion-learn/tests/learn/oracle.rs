@@ -304,3 +304,64 @@ fn bad_oracle_tables_name_the_key() {
         assert!(message.contains(expected), "{text:?}: {message}");
     }
 }
+
+/// `oracle/ase_oracle.py` behind the command oracle labels a rattled Cu cell with ASE's EMT exactly as ASE
+/// itself does (computed here by a separate `python3 -c`); skipped when ASE is not installed.
+#[test]
+fn the_ase_oracle_script_labels_like_ase_itself() {
+    let has_ase = std::process::Command::new("python3")
+        .args(["-c", "import ase.calculators.emt"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_ase {
+        eprintln!("skipped: python3 with ASE is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = 3.61;
+    let cell = Cell::orthorhombic([a, a, a]).unwrap();
+    let fcc = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]];
+    let positions = fcc
+        .iter()
+        .enumerate()
+        .map(|(i, f)| [0, 1, 2].map(|d| f[d] * a + 0.05 * ((i * 3 + d) as f64).sin()))
+        .collect();
+    let copper = Structure::new(cell, vec![Element::from_symbol("Cu").unwrap(); 4], positions).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../oracle/ase_oracle.py");
+    let spec = format!(
+        "kind = \"command\"\ncommand = \"python3 {} --calculator ase.calculators.emt:EMT {{input}} {{output}}\"\nwork_dir = \"calls\"\n",
+        script.display()
+    );
+    let labelling = oracle(&spec, dir.path())
+        .label(std::slice::from_ref(&copper), &dir.path().join("q"))
+        .unwrap();
+    assert!(labelling.quarantined.is_empty(), "{:?}", labelling.quarantined);
+    let got = &labelling.labelled[0].structure.results;
+    // ASE directly, on the same positions.
+    let input = dir.path().join("cu.extxyz");
+    io::write_file(&input, Some(Format::ExtXyz), [Ok(copper)], &Default::default()).unwrap();
+    let direct = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import ase.io; from ase.calculators.emt import EMT\na = ase.io.read('{}')\na.calc = EMT()\nprint(a.get_potential_energy())\nprint(*a.get_forces().ravel())\nprint(*a.get_stress())",
+            input.display()
+        ))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(direct.stdout).unwrap();
+    let lines: Vec<Vec<f64>> = text
+        .lines()
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .collect();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-3);
+    assert!(close(got.energy.unwrap(), lines[0][0]));
+    let forces: Vec<f64> = got.forces.as_ref().unwrap().iter().flatten().copied().collect();
+    // ASE's extended XYZ writer prints per-atom arrays with 8 decimals.
+    assert!(
+        forces.iter().zip(&lines[1]).all(|(a, b)| (a - b).abs() <= 1e-8),
+        "{forces:?} vs {:?}",
+        lines[1]
+    );
+    // ASE's get_stress() is Voigt xx yy zz yz xz xy, as gbion's.
+    assert!(got.stress.unwrap().iter().zip(&lines[2]).all(|(a, b)| close(*a, *b)));
+}
