@@ -2,21 +2,30 @@
 //! time, so that rows come out in the caller's atom order and go straight into the compressed rows.
 //!
 //! Layout: the binned atoms are stored in bin order (c fastest), and within a bin in increasing caller's
-//! index (a stable counting sort). Rows are visited in the caller's order i = 0, 1, 2, …; for a half list
-//! each bin keeps a cursor at its first atom with caller's index > i, so the candidates j > i of a bin are
-//! the contiguous suffix from the cursor: each pair is tested once, from its lower index, and no sort of
-//! pairs into rows is needed. A full list scans whole bins (less the atom itself). The cursor and the end
-//! of every bin sit in one table, and the stencil is walked axis by axis from per-axis step tables (bin
-//! stride, image shift, translation), so a stencil bin costs one lookup.
+//! index (a stable counting sort), as structure-of-arrays `f32` coordinates and caller's indices padded
+//! for whole blocks. Rows are visited in the caller's order i = 0, 1, 2, …; for a half list each bin
+//! keeps a cursor at its first atom with caller's index > i (the bins' candidates j > i start there), so
+//! each pair is tested once, from its lower index, and no sort of pairs into rows is needed.
 //!
-//! The candidates of a bin are tested in blocks without branches, in `f32`: 8 lanes by AVX2 intrinsics
-//! when the CPU has AVX2 (detected at run time), else 4 lanes of portable code that the compiler keeps in
-//! one SSE register; both give the same rows. A block may read past the bin's end into the next bin or
-//! the padding, and those lanes are masked off. The `f32` test only discards candidates certainly out of
-//! range (beyond range² plus a bound E on the rounding error); a candidate at most range² − 2E in `f32`
-//! is certainly within range and is listed without more ado; any other candidate kept is decided by the
-//! exact `f64` distance. So the list is what an `f64` test of every pair gives. Rows are written into the
-//! vectors' spare capacity (no zero-filling of the list).
+//! Stretches: since bins are stored c fastest, the bins of one column of the stencil (fixed offsets
+//! along a and b, consecutive along c) are one contiguous stretch of the binned atoms (two where the
+//! column wraps around a periodic edge along c). A row scans about 9 stretches instead of 27 bins: each
+//! starts at the cursor of its first bin with candidates left and ends at its last bin's end. The
+//! stretches around a bin are collected once and kept for later rows in the same bin (the last two bins
+//! are kept: consecutive atoms of a crystal often alternate between two bins); cursors only advance, so
+//! kept stretches still hold every candidate. Atoms of a stretch that are not candidates (caller's index
+//! ≤ i for a half list, the atom itself for a full list) are dropped by the screen.
+//!
+//! Screen: the candidates of a stretch are tested in blocks without branches, in `f32`: 16 lanes by
+//! AVX-512F intrinsics, else 8 by AVX2 (the widest the CPU has, detected at run time), else 4 lanes of
+//! portable code that the compiler keeps in one SSE register; all give the same rows. The last block of
+//! a stretch may read past its end into the next bin or the padding, and those lanes are masked off. The
+//! `f32` test only discards candidates certainly out of range (beyond range² plus a bound E on the
+//! rounding error); a candidate at most range² − 2E in `f32` is certainly within range; any other
+//! candidate kept is decided by the exact `f64` distance. So the list is what an `f64` test of every pair
+//! gives. When every hit of a block is certain, the block's caller's indices are written at once
+//! (compressed by one instruction with AVX-512F) with their shifts; rows are written into the vectors'
+//! spare capacity (no zero-filling of the list).
 
 use super::grid::{Grid, Stencil, wrap_into_cell};
 use super::{ListKind, check_positions};
@@ -72,27 +81,35 @@ impl Binning {
         self.fractional.reserve(positions.len());
         self.moved.clear();
         self.moved.reserve(positions.len());
+        let (mut largest, mut has_images) = (0.0f64, false);
         for (i, &x) in positions.iter().enumerate() {
             let (s, w, n) = wrap_into_cell(cell, x)
                 .ok_or_else(|| Error::Invalid(format!("atom {i} at {x:?} lies too many cells away from the cell")))?;
             self.fractional.push(s);
             self.moved.push((w, n));
+            // Finite here (checked above), so plain comparisons.
+            for v in w {
+                largest = if v.abs() > largest { v.abs() } else { largest };
+            }
+            has_images |= n != [0; 3];
         }
+        (self.largest_coordinate, self.has_images) = (largest, has_images);
         self.grid = Grid::new(cell, &self.fractional, range)?;
         self.stencil = self.grid.stencil(cell);
-        self.bin.clear();
-        self.bin.extend(self.fractional.iter().map(|&s| self.grid.bin_of(s)));
         self.count_bins();
         self.store_in_bin_order();
         Ok(())
     }
 
-    /// `bin_start` from the bins of the atoms: prefix sums of bin occupancy.
+    /// The bin of each atom, and `bin_start`: prefix sums of bin occupancy.
     fn count_bins(&mut self) {
         let n_bins = self.grid.n_bins();
         self.bin_start.clear();
         self.bin_start.resize(n_bins + 1, 0);
-        for &b in &self.bin {
+        self.bin.clear();
+        for &s in &self.fractional {
+            let b = self.grid.bin_of(s);
+            self.bin.push(b);
             self.bin_start[self.grid.flat(b) + 1] += 1;
         }
         for b in 0..n_bins {
@@ -125,8 +142,6 @@ impl Binning {
             self.original[p] = i as u32;
             self.slot.push(p as u32);
         }
-        self.largest_coordinate = self.wrapped.iter().flatten().fold(0.0, |m, v| m.max(v.abs()));
-        self.has_images = self.image.iter().any(|&n| n != [0; 3]);
     }
 
     /// Number of binned atoms.

@@ -1,6 +1,7 @@
 //! The bin grid of a neighbour-list build: how many bins along each lattice direction, how many bins away
 //! a neighbour within range can be (the stencil's reach), the steps from a bin to the bins around it with
-//! the periodic image crossed, and the lattice translations at which an atom sees its own images.
+//! the periodic image crossed (merged along c into runs of consecutive bins), and the lattice
+//! translations at which an atom sees its own images.
 
 use super::add_translation;
 use crate::cell::Cell;
@@ -309,4 +310,33 @@ fn fractional_extent(fractional: &[Vec3], pbc: [bool; 3]) -> (Vec3, Vec3) {
         (start[k], span[k]) = if low.is_finite() { (low, high - low) } else { (0.0, 0.0) };
     }
     (start, span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Along c, the steps from each bin merge into runs of consecutive bins with one shift, split where
+    /// the stencil wraps around the periodic edge: 20.5 Å cell, 5 Å range, 4 bins per axis, reach 1.
+    #[test]
+    fn runs_along_c_merge_consecutive_bins_and_split_at_the_periodic_edge() {
+        let cell = Cell::orthorhombic([20.5; 3]).expect("a valid cell");
+        let grid = Grid::new(&cell, &[[0.5; 3]], 5.0).expect("a valid grid");
+        assert_eq!(grid.counts, [4, 4, 4]);
+        let stencil = grid.stencil(&cell);
+        let runs = |c: u32| -> Vec<(usize, usize, i32, f64)> {
+            stencil
+                .runs(c)
+                .iter()
+                .map(|r| (r.first, r.last, r.shift, r.translation[2]))
+                .collect()
+        };
+        assert_eq!(runs(0), [(3, 3, -1, -20.5), (0, 1, 0, 0.0)]);
+        assert_eq!(runs(1), [(0, 2, 0, 0.0)]);
+        assert_eq!(runs(2), [(1, 3, 0, 0.0)]);
+        assert_eq!(runs(3), [(2, 3, 0, 0.0), (0, 0, 1, 20.5)]);
+        // Along a and b the steps keep one bin each, with the stride of bin order.
+        let along_a: Vec<(usize, i32)> = stencil.steps(0, 0).iter().map(|s| (s.flat, s.shift)).collect();
+        assert_eq!(along_a, [(3 * 16, -1), (0, 0), (16, 0)]);
+    }
 }
