@@ -430,7 +430,7 @@ impl<'a> RowScanner<'a> {
         let half = self.kind == ListKind::Half;
         match self.kernels {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: the CPU supports AVX-512F (checked at run time in `Kernels::detected`).
+            // SAFETY: the CPU supports AVX-512F and POPCNT (checked at run time in `Kernels::detected`).
             Kernels::Avx512 => unsafe {
                 if half {
                     self.row_avx512::<true, S>(i, sink)
@@ -439,7 +439,7 @@ impl<'a> RowScanner<'a> {
                 }
             },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: the CPU supports AVX2 (checked at run time in `Kernels::detected`).
+            // SAFETY: the CPU supports AVX2 and POPCNT (checked at run time in `Kernels::detected`).
             Kernels::Avx2 => unsafe {
                 if half {
                     self.row_avx2::<true, S>(i, sink)
@@ -455,9 +455,9 @@ impl<'a> RowScanner<'a> {
     /// [`Self::row`] compiled for AVX-512F, with blocks of 16 candidates.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F.
+    /// The CPU must support AVX-512F and POPCNT.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,popcnt")]
     unsafe fn row_avx512<const HALF: bool, S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
         self.row_lanes::<Avx512, HALF, S>(i, sink)
     }
@@ -465,9 +465,9 @@ impl<'a> RowScanner<'a> {
     /// [`Self::row`] compiled for AVX2, with blocks of 8 candidates.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2 and POPCNT.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,popcnt")]
     unsafe fn row_avx2<const HALF: bool, S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
         self.row_lanes::<Avx2, HALF, S>(i, sink)
     }
@@ -947,10 +947,12 @@ impl Kernels {
     fn detected() -> Kernels {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx512f") {
+            // POPCNT (every CPU with AVX2 has it) counts a block's hits.
+            let popcnt = std::is_x86_feature_detected!("popcnt");
+            if popcnt && std::is_x86_feature_detected!("avx512f") {
                 return Kernels::Avx512;
             }
-            if std::is_x86_feature_detected!("avx2") {
+            if popcnt && std::is_x86_feature_detected!("avx2") {
                 return Kernels::Avx2;
             }
         }
