@@ -617,9 +617,9 @@ impl<'a> RowScanner<'a> {
             && mask & !inside == 0
         {
             // Every hit of the block is proven within range: indices and shifts straight into the rows.
-            rows.reserve(LANES);
+            rows.reserve(LANES + 1);
             let count = mask.count_ones() as usize;
-            // SAFETY: room for LANES ≥ count entries from `len`; the set bits are lanes of binned atoms
+            // SAFETY: room for LANES + 1 > count entries from `len`; the set bits are lanes of binned atoms
             // (the scan masks lanes at and past the end off).
             unsafe {
                 K::compress(original, k, mask, rows.neighbors_ptr.add(rows.len));
@@ -632,8 +632,11 @@ impl<'a> RowScanner<'a> {
                         bits &= bits - 1;
                     }
                 } else {
+                    // One 16-byte store per entry, its last 4 bytes overwritten by the next entry (or
+                    // left in the spare room, reserved one entry wider than a block).
+                    let wide = [base[0], base[1], base[2], 0];
                     for e in 0..count {
-                        out.add(e).write(base);
+                        out.add(e).cast::<[i32; 4]>().write_unaligned(wide);
                     }
                 }
             }
