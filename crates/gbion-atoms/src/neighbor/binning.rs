@@ -634,7 +634,7 @@ impl<'a> RowScanner<'a> {
                 } else {
                     // One 16-byte store per entry, its last 4 bytes overwritten by the next entry (or
                     // left in the spare room, reserved one entry wider than a block).
-                    let wide = [base[0], base[1], base[2], 0];
+                    let wide = [base[0], base[1], base[2], base[2]];
                     for e in 0..count {
                         out.add(e).cast::<[i32; 4]>().write_unaligned(wide);
                     }
