@@ -34,7 +34,8 @@ use crate::linalg::Vec3;
 use crate::{Error, Result};
 use std::ops::ControlFlow;
 
-/// Padding of the `f32` coordinates: the most candidates a kernel tests together in [`RowScanner::scan`].
+/// Padding of the `f32` coordinates and caller's indices: the most candidates a kernel tests together in
+/// [`RowScanner::scan`].
 const LANES: usize = 16;
 
 /// Atoms sorted into bins: positions wrapped into the cell along periodic directions and stored in bin
