@@ -2,21 +2,30 @@
 //! time, so that rows come out in the caller's atom order and go straight into the compressed rows.
 //!
 //! Layout: the binned atoms are stored in bin order (c fastest), and within a bin in increasing caller's
-//! index (a stable counting sort). Rows are visited in the caller's order i = 0, 1, 2, …; for a half list
-//! each bin keeps a cursor at its first atom with caller's index > i, so the candidates j > i of a bin are
-//! the contiguous suffix from the cursor: each pair is tested once, from its lower index, and no sort of
-//! pairs into rows is needed. A full list scans whole bins (less the atom itself). The cursor and the end
-//! of every bin sit in one table, and the stencil is walked axis by axis from per-axis step tables (bin
-//! stride, image shift, translation), so a stencil bin costs one lookup.
+//! index (a stable counting sort), as structure-of-arrays `f32` coordinates and caller's indices padded
+//! for whole blocks. Rows are visited in the caller's order i = 0, 1, 2, …; for a half list each bin
+//! keeps a cursor at its first atom with caller's index > i (the bins' candidates j > i start there), so
+//! each pair is tested once, from its lower index, and no sort of pairs into rows is needed.
 //!
-//! The candidates of a bin are tested in blocks without branches, in `f32`: 8 lanes by AVX2 intrinsics
-//! when the CPU has AVX2 (detected at run time), else 4 lanes of portable code that the compiler keeps in
-//! one SSE register; both give the same rows. A block may read past the bin's end into the next bin or
-//! the padding, and those lanes are masked off. The `f32` test only discards candidates certainly out of
-//! range (beyond range² plus a bound E on the rounding error); a candidate at most range² − 2E in `f32`
-//! is certainly within range and is listed without more ado; any other candidate kept is decided by the
-//! exact `f64` distance. So the list is what an `f64` test of every pair gives. Rows are written into the
-//! vectors' spare capacity (no zero-filling of the list).
+//! Stretches: since bins are stored c fastest, the bins of one column of the stencil (fixed offsets
+//! along a and b, consecutive along c) are one contiguous stretch of the binned atoms (two where the
+//! column wraps around a periodic edge along c). A row scans about 9 stretches instead of 27 bins: each
+//! starts at the cursor of its first bin with candidates left and ends at its last bin's end. The
+//! stretches around a bin are collected once and kept for later rows in the same bin (the last two bins
+//! are kept: consecutive atoms of a crystal often alternate between two bins); cursors only advance, so
+//! kept stretches still hold every candidate. Atoms of a stretch that are not candidates (caller's index
+//! ≤ i for a half list, the atom itself for a full list) are dropped by the screen.
+//!
+//! Screen: the candidates of a stretch are tested in blocks without branches, in `f32`: 16 lanes by
+//! AVX-512F intrinsics, else 8 by AVX2 (the widest the CPU has, detected at run time), else 4 lanes of
+//! portable code that the compiler keeps in one SSE register; all give the same rows. The last block of
+//! a stretch may read past its end into the next bin or the padding, and those lanes are masked off. The
+//! `f32` test only discards candidates certainly out of range (beyond range² plus a bound E on the
+//! rounding error); a candidate at most range² − 2E in `f32` is certainly within range; any other
+//! candidate kept is decided by the exact `f64` distance. So the list is what an `f64` test of every pair
+//! gives. When every hit of a block is certain, the block's caller's indices are written at once
+//! (compressed by one instruction with AVX-512F) with their shifts; rows are written into the vectors'
+//! spare capacity (no zero-filling of the list).
 
 use super::grid::{Grid, Stencil, wrap_into_cell};
 use super::{ListKind, check_positions};
@@ -25,8 +34,9 @@ use crate::linalg::Vec3;
 use crate::{Error, Result};
 use std::ops::ControlFlow;
 
-/// Padding of the `f32` coordinates: the most candidates a kernel tests together in [`RowScanner::scan`].
-const LANES: usize = 8;
+/// Padding of the `f32` coordinates and caller's indices: the most candidates a kernel tests together in
+/// [`RowScanner::scan`].
+const LANES: usize = 16;
 
 /// Atoms sorted into bins: positions wrapped into the cell along periodic directions and stored in bin
 /// order (structure of arrays, padded by [`LANES`] entries), with the image offset that was removed and
@@ -44,9 +54,11 @@ pub(super) struct Binning {
     zs: Vec<f32>,
     /// Largest |component| of a wrapped position (Å), for the rounding bound of the `f32` test.
     largest_coordinate: f64,
+    /// Whether some atom lies outside the cell (has a non-zero image offset).
+    has_images: bool,
     /// Image offset n of each binned atom (x = w + n·M).
     image: Vec<[i32; 3]>,
-    /// Caller's index of each binned atom.
+    /// Caller's index of each binned atom, padded by [`LANES`] entries.
     original: Vec<u32>,
     /// Start of each bin in the binned arrays (length bins + 1).
     bin_start: Vec<usize>,
@@ -70,27 +82,35 @@ impl Binning {
         self.fractional.reserve(positions.len());
         self.moved.clear();
         self.moved.reserve(positions.len());
+        let (mut largest, mut has_images) = (0.0f64, false);
         for (i, &x) in positions.iter().enumerate() {
             let (s, w, n) = wrap_into_cell(cell, x)
                 .ok_or_else(|| Error::Invalid(format!("atom {i} at {x:?} lies too many cells away from the cell")))?;
             self.fractional.push(s);
             self.moved.push((w, n));
+            // Finite here (checked above), so plain comparisons.
+            for v in w {
+                largest = if v.abs() > largest { v.abs() } else { largest };
+            }
+            has_images |= n != [0; 3];
         }
+        (self.largest_coordinate, self.has_images) = (largest, has_images);
         self.grid = Grid::new(cell, &self.fractional, range)?;
         self.stencil = self.grid.stencil(cell);
-        self.bin.clear();
-        self.bin.extend(self.fractional.iter().map(|&s| self.grid.bin_of(s)));
         self.count_bins();
         self.store_in_bin_order();
         Ok(())
     }
 
-    /// `bin_start` from the bins of the atoms: prefix sums of bin occupancy.
+    /// The bin of each atom, and `bin_start`: prefix sums of bin occupancy.
     fn count_bins(&mut self) {
         let n_bins = self.grid.n_bins();
         self.bin_start.clear();
         self.bin_start.resize(n_bins + 1, 0);
-        for &b in &self.bin {
+        self.bin.clear();
+        for &s in &self.fractional {
+            let b = self.grid.bin_of(s);
+            self.bin.push(b);
             self.bin_start[self.grid.flat(b) + 1] += 1;
         }
         for b in 0..n_bins {
@@ -110,7 +130,7 @@ impl Binning {
         self.image.clear();
         self.image.resize(n, [0; 3]);
         self.original.clear();
-        self.original.resize(n, 0);
+        self.original.resize(n + LANES, 0);
         self.slot.clear();
         let mut next = self.bin_start.clone();
         for (i, &(w, n)) in self.moved.iter().enumerate() {
@@ -123,7 +143,6 @@ impl Binning {
             self.original[p] = i as u32;
             self.slot.push(p as u32);
         }
-        self.largest_coordinate = self.wrapped.iter().flatten().fold(0.0, |m, v| m.max(v.abs()));
     }
 
     /// Number of binned atoms.
@@ -144,11 +163,11 @@ impl Binning {
         neighbors: &mut Vec<u32>,
         shifts: &mut Vec<[i32; 3]>,
     ) {
-        self.fill_rows_with(cell, range2, kind, offsets, neighbors, shifts, has_avx2());
+        self.fill_rows_with(cell, range2, kind, offsets, neighbors, shifts, Kernels::detected());
     }
 
-    /// [`Self::fill_rows`] with the AVX2 kernel when `avx2` (which the CPU must then support, else the
-    /// portable kernel runs) or the portable one.
+    /// [`Self::fill_rows`] with the given kernels (at most those the CPU supports: see
+    /// [`Kernels::at_most`]).
     #[allow(clippy::too_many_arguments)]
     fn fill_rows_with(
         &self,
@@ -158,15 +177,15 @@ impl Binning {
         offsets: &mut Vec<usize>,
         neighbors: &mut Vec<u32>,
         shifts: &mut Vec<[i32; 3]>,
-        avx2: bool,
+        kernels: Kernels,
     ) {
         let own_images = self.grid.own_image_shifts(cell, range2, kind == ListKind::Half);
         offsets.clear();
         offsets.reserve(self.len() + 1);
         offsets.push(0);
-        let mut rows = Rows::new(neighbors, shifts);
+        let mut rows = Rows::new(std::mem::take(neighbors), std::mem::take(shifts));
         let mut scanner = RowScanner::new(self, range2, kind);
-        scanner.avx2 &= avx2;
+        scanner.kernels = scanner.kernels.at_most(kernels);
         for i in 0..self.len() {
             let _ = scanner.row(i, &mut rows);
             rows.reserve(own_images.len());
@@ -182,7 +201,7 @@ impl Binning {
                 rows.reserve(expected_entries(rows.len, self.len(), kind));
             }
         }
-        rows.finish();
+        (*neighbors, *shifts) = rows.finish();
     }
 }
 
@@ -206,11 +225,12 @@ const MAX_GUESSED_ROW: usize = 64;
 
 /// Where [`RowScanner::row`] puts the neighbours it finds.
 pub(super) trait HitSink {
-    /// Whether [`Hit::distance2`] must be the exact `f64` squared distance; when false, hits the `f32`
-    /// screen proves within range skip the `f64` computation and carry NaN instead.
-    const NEEDS_DISTANCE: bool = true;
-    /// Make room for up to `additional` more hits.
-    fn reserve(&mut self, _additional: usize) {}
+    /// The rows of a list when the sink fills one: then hits the `f32` screen proves within range go
+    /// straight into them, a block at a time, without their `f64` distances. `None`: every hit is
+    /// [`Self::push`]ed with its exact squared distance.
+    fn rows(&mut self) -> Option<&mut Rows> {
+        None
+    }
     /// One neighbour; `Break` stops the traversal.
     fn push(&mut self, hit: Hit) -> ControlFlow<()>;
 }
@@ -218,9 +238,9 @@ pub(super) trait HitSink {
 /// The rows of a list being filled: entries `..len` are written into the vectors' spare capacity (their
 /// length stays at the last growth until [`Rows::finish`]), so that a hit is two stores, with no zeroing
 /// of the list's memory beforehand.
-struct Rows<'a> {
-    neighbors: &'a mut Vec<u32>,
-    shifts: &'a mut Vec<[i32; 3]>,
+pub(super) struct Rows {
+    neighbors: Vec<u32>,
+    shifts: Vec<[i32; 3]>,
     /// Entries written.
     len: usize,
     /// Entries that fit without growing: the smaller capacity.
@@ -230,8 +250,9 @@ struct Rows<'a> {
     shifts_ptr: *mut [i32; 3],
 }
 
-impl<'a> Rows<'a> {
-    fn new(neighbors: &'a mut Vec<u32>, shifts: &'a mut Vec<[i32; 3]>) -> Rows<'a> {
+impl Rows {
+    /// Empty rows in the memory of `neighbors` and `shifts` (their contents dropped).
+    fn new(mut neighbors: Vec<u32>, mut shifts: Vec<[i32; 3]>) -> Rows {
         neighbors.clear();
         shifts.clear();
         let room = neighbors.capacity().min(shifts.capacity());
@@ -258,23 +279,13 @@ impl<'a> Rows<'a> {
         let size = (self.len + additional).max(2 * self.len).max(1024);
         self.neighbors.reserve(size - self.len);
         self.shifts.reserve(size - self.len);
+        advise_huge_pages(&mut self.neighbors);
+        advise_huge_pages(&mut self.shifts);
         self.room = self.neighbors.capacity().min(self.shifts.capacity());
         (self.neighbors_ptr, self.shifts_ptr) = (self.neighbors.as_mut_ptr(), self.shifts.as_mut_ptr());
     }
 
-    /// Set the vectors' lengths to the entries written.
-    fn finish(self) {
-        // SAFETY: entries ..len are written (and the capacity holds them).
-        unsafe {
-            self.neighbors.set_len(self.len);
-            self.shifts.set_len(self.len);
-        }
-    }
-}
-
-impl HitSink for Rows<'_> {
-    const NEEDS_DISTANCE: bool = false;
-
+    /// Make room for up to `additional` more entries.
     #[inline(always)]
     fn reserve(&mut self, additional: usize) {
         if self.len + additional > self.room {
@@ -282,11 +293,26 @@ impl HitSink for Rows<'_> {
         }
     }
 
+    /// The neighbour indices and shifts with their lengths set to the entries written.
+    fn finish(mut self) -> (Vec<u32>, Vec<[i32; 3]>) {
+        // SAFETY: entries ..len are written (and the capacity holds them).
+        unsafe {
+            self.neighbors.set_len(self.len);
+            self.shifts.set_len(self.len);
+        }
+        (self.neighbors, self.shifts)
+    }
+}
+
+impl HitSink for Rows {
+    #[inline(always)]
+    fn rows(&mut self) -> Option<&mut Rows> {
+        Some(self)
+    }
+
     #[inline(always)]
     fn push(&mut self, hit: Hit) -> ControlFlow<()> {
-        if self.len >= self.room {
-            self.grow(1);
-        }
+        self.reserve(1);
         // SAFETY: len < room, within both vectors' capacity; the pointers are their current buffers.
         unsafe {
             self.neighbors_ptr.add(self.len).write(hit.index);
@@ -295,6 +321,31 @@ impl HitSink for Rows<'_> {
         self.len += 1;
         ControlFlow::Continue(())
     }
+}
+
+/// Ask the kernel to back the spare capacity of `buffer` with transparent huge pages (2 MiB) where it
+/// can: the tens of MB of a fresh list are then faulted in a few dozen pages instead of thousands of
+/// 4 KiB ones, whose faults (the kernel zeroing each page) cost a fresh build of 100k atoms about as
+/// much as the traversal. Advice only, which changes no contents; buffers under 2 MiB are left alone.
+fn advise_huge_pages<T>(buffer: &mut Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE_PAGE: usize = 2 << 20;
+        let spare = buffer.spare_capacity_mut();
+        let start = spare.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(spare);
+        // The advice needs a page-aligned start; a huge-page boundary is one.
+        let aligned = start.next_multiple_of(HUGE_PAGE);
+        if end >= aligned + HUGE_PAGE {
+            // SAFETY: the range lies within the vector's allocation; MADV_HUGEPAGE alters no data and its
+            // failure (e.g. a kernel without transparent huge pages) is harmless, so its result is ignored.
+            unsafe {
+                libc::madvise(aligned as *mut libc::c_void, end - aligned, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
 }
 
 /// A neighbour found by [`RowScanner::row`]: caller's index, image shift relative to the caller's
@@ -319,8 +370,22 @@ pub(super) struct RowScanner<'a> {
     /// and the bin's end: the candidates of each bin (for a full list, the whole bin), as `[first, end)` in
     /// the binned arrays, in one table so that a bin costs one lookup.
     cursor: Vec<[u32; 2]>,
-    /// Whether the CPU runs the AVX2 kernel (8 lanes); otherwise the portable one (4 lanes).
-    avx2: bool,
+    /// The stretches of binned atoms to scan around the bins of the last rows (the two last bins seen:
+    /// consecutive atoms often alternate between two bins), kept for the next rows in those bins; the
+    /// first entry is the most recent.
+    stretches: [(usize, Vec<Stretch>); 2],
+    /// The widest kernels the CPU runs.
+    kernels: Kernels,
+}
+
+/// Binned atoms `first..end` of consecutive bins of one column of the stencil, reached across the
+/// image shift `shift` (relative to the wrapped positions) whose translation is `translation` (Å).
+#[derive(Clone, Copy, Debug)]
+struct Stretch {
+    first: u32,
+    end: u32,
+    shift: [i32; 3],
+    translation: Vec3,
 }
 
 impl<'a> RowScanner<'a> {
@@ -329,8 +394,13 @@ impl<'a> RowScanner<'a> {
         // arrays all have their length (the f32 coordinates a padding of LANES more).
         let n = binning.len();
         assert!(
-            [binning.wrapped.len(), binning.image.len(), binning.original.len()] == [n; 3]
-                && [binning.xs.len(), binning.ys.len(), binning.zs.len()] == [n + LANES; 3]
+            [binning.wrapped.len(), binning.image.len()] == [n; 2]
+                && [
+                    binning.xs.len(),
+                    binning.ys.len(),
+                    binning.zs.len(),
+                    binning.original.len()
+                ] == [n + LANES; 4]
                 && binning.bin_start.windows(2).all(|w| w[0] <= w[1])
                 && binning.bin_start.last().is_none_or(|&last| last <= n),
             "a binning in bin order"
@@ -347,7 +417,9 @@ impl<'a> RowScanner<'a> {
                 .windows(2)
                 .map(|w| [w[0] as u32, w[1] as u32])
                 .collect(),
-            avx2: has_avx2(),
+            // No bin has index usize::MAX (bins are counted in memory).
+            stretches: [(usize::MAX, Vec::new()), (usize::MAX, Vec::new())],
+            kernels: Kernels::detected(),
         }
     }
 
@@ -356,132 +428,242 @@ impl<'a> RowScanner<'a> {
     /// every atom j ≠ i; each at every image shift within range. Stops when `hit` breaks.
     #[inline]
     pub(super) fn row<S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: the CPU supports AVX2 (checked at run time in `has_avx2`).
-            return unsafe { self.row_avx2(i, sink) };
+        let half = self.kind == ListKind::Half;
+        match self.kernels {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the CPU supports AVX-512F and POPCNT (checked at run time in `Kernels::detected`).
+            Kernels::Avx512 => unsafe {
+                if half {
+                    self.row_avx512::<true, S>(i, sink)
+                } else {
+                    self.row_avx512::<false, S>(i, sink)
+                }
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the CPU supports AVX2 and POPCNT (checked at run time in `Kernels::detected`).
+            Kernels::Avx2 => unsafe {
+                if half {
+                    self.row_avx2::<true, S>(i, sink)
+                } else {
+                    self.row_avx2::<false, S>(i, sink)
+                }
+            },
+            _ if half => self.row_lanes::<Portable, true, S>(i, sink),
+            _ => self.row_lanes::<Portable, false, S>(i, sink),
         }
-        self.row_lanes::<Portable, S>(i, sink)
+    }
+
+    /// [`Self::row`] compiled for AVX-512F, with blocks of 16 candidates.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F and POPCNT.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,popcnt")]
+    unsafe fn row_avx512<const HALF: bool, S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
+        self.row_lanes::<Avx512, HALF, S>(i, sink)
     }
 
     /// [`Self::row`] compiled for AVX2, with blocks of 8 candidates.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2 and POPCNT.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn row_avx2<S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
-        self.row_lanes::<Avx2, S>(i, sink)
+    #[target_feature(enable = "avx2,popcnt")]
+    unsafe fn row_avx2<const HALF: bool, S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
+        self.row_lanes::<Avx2, HALF, S>(i, sink)
     }
 
-    /// [`Self::row`] with blocks of `K::LANES` candidates. The stencil around the row's bin is walked axis by
-    /// axis from the per-axis step tables (no list of bins is built), with the partial translations and
-    /// shifts of the outer axes hoisted out of the inner loop.
+    /// [`Self::row`] with blocks of `K::LANES` candidates, for a half list when `HALF`: the stretches
+    /// around the row's bin (collected when the bin differs from the last row's), each scanned in one go.
     #[inline(always)]
-    fn row_lanes<K: Kernel, S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
+    fn row_lanes<K: Kernel, const HALF: bool, S: HitSink>(&mut self, i: usize, sink: &mut S) -> ControlFlow<()> {
         let b = self.binning;
         let p = b.slot[i] as usize;
         let home = b.bin[i];
         let own_bin = b.grid.flat(home);
-        if self.kind == ListKind::Half {
+        if HALF {
             debug_assert_eq!(
                 self.cursor[own_bin][0] as usize, p,
                 "half-list rows are visited in order"
             );
             self.cursor[own_bin][0] = p as u32 + 1;
         }
+        if own_bin != self.stretches[0].0 {
+            self.stretches.swap(0, 1);
+            if own_bin != self.stretches[0].0 {
+                self.collect_stretches(home);
+                self.stretches[0].0 = own_bin;
+            }
+        }
         let w = b.wrapped[p];
         let image = b.image[p];
-        let stencil = &b.stencil;
-        let steps_c = stencil.steps(2, home[2]);
-        for sa in stencil.steps(0, home[0]) {
-            for sb in stencil.steps(1, home[1]) {
-                let flat_ab = sa.flat + sb.flat;
-                // r = w_k + T − w_i = w_k − origin, T = S·M summed over the axes.
-                let origin_ab = [0, 1, 2].map(|k| w[k] - (sa.translation[k] + sb.translation[k]));
-                let base_ab = [image[0] + sa.shift, image[1] + sb.shift, image[2]];
-                for sc in steps_c {
-                    let bin = flat_ab + sc.flat;
-                    let [first, end] = self.cursor[bin].map(|v| v as usize);
-                    if first >= end {
-                        continue;
-                    }
-                    let split = (self.kind == ListKind::Full && bin == own_bin).then_some(p);
-                    let origin = [0, 1, 2].map(|k| origin_ab[k] - sc.translation[k]);
-                    let base = [base_ab[0], base_ab[1], base_ab[2] + sc.shift];
-                    match split {
-                        None => self.scan::<K, S>(origin, base, first, end, sink)?,
-                        Some(own) => {
-                            self.scan::<K, S>(origin, base, first, own, sink)?;
-                            self.scan::<K, S>(origin, base, own + 1, end, sink)?;
-                        }
-                    }
-                }
-            }
+        let row = i as u32;
+        for stretch in &self.stretches[0].1 {
+            // r = w_k + T − w_i = w_k − origin.
+            let t = stretch.translation;
+            let origin = [w[0] - t[0], w[1] - t[1], w[2] - t[2]];
+            let s = stretch.shift;
+            let base = [image[0] + s[0], image[1] + s[1], image[2] + s[2]];
+            self.scan::<K, HALF, S>(origin, base, stretch.first as usize, stretch.end as usize, row, sink)?;
         }
         ControlFlow::Continue(())
     }
 
-    /// Call `hit` for every binned atom k in `first..end` with |w_k − origin|² ≤ range², with shift
-    /// `base` − n_k, testing `K::LANES` candidates at a time.
+    /// The stretches around bin `home` with candidates left, into the first entry of the kept
+    /// stretches: the stencil walked as columns, the steps
+    /// along a and b from the per-axis tables and along c the runs of consecutive bins. With the cursors
+    /// of the current row, they stay valid (if a little long) for later rows in the same bin, as cursors
+    /// only advance and the scan's filter drops atoms before them.
+    fn collect_stretches(&mut self, home: [u32; 3]) {
+        let mut stretches = std::mem::take(&mut self.stretches[0].1);
+        stretches.clear();
+        let stencil = &self.binning.stencil;
+        let runs = stencil.runs(home[2]);
+        for sa in stencil.steps(0, home[0]) {
+            for sb in stencil.steps(1, home[1]) {
+                let flat_ab = sa.flat + sb.flat;
+                for run in runs {
+                    let (first, end) = self.candidates(flat_ab + run.first, flat_ab + run.last);
+                    if first < end {
+                        stretches.push(Stretch {
+                            first: first as u32,
+                            end: end as u32,
+                            shift: [sa.shift, sb.shift, run.shift],
+                            translation: [0, 1, 2].map(|k| sa.translation[k] + sb.translation[k] + run.translation[k]),
+                        });
+                    }
+                }
+            }
+        }
+        self.stretches[0].1 = stretches;
+    }
+
+    /// The stretch `[first, end)` of the binned atoms to scan for the bins `first_bin..=last_bin`
+    /// (consecutive in bin order): from the cursor of the first bin with candidates left to the end of
+    /// the last bin. Later bins may hold atoms before their cursors, which the scan's filter drops.
     #[inline(always)]
-    fn scan<K: Kernel, S: HitSink>(
+    fn candidates(&self, first_bin: usize, last_bin: usize) -> (usize, usize) {
+        let end = self.cursor[last_bin][1] as usize;
+        for &[first, bin_end] in &self.cursor[first_bin..=last_bin] {
+            if first < bin_end {
+                return (first as usize, end);
+            }
+        }
+        (end, end)
+    }
+
+    /// Call `hit` for every binned atom k in `first..end` with |w_k − origin|² ≤ range² and caller's
+    /// index above `row` (`HALF`) or other than `row`, with shift `base` − n_k, testing `K::LANES`
+    /// candidates at a time.
+    #[inline(always)]
+    fn scan<K: Kernel, const HALF: bool, S: HitSink>(
         &self,
         origin: Vec3,
         base: [i32; 3],
         first: usize,
         end: usize,
+        row: u32,
         sink: &mut S,
     ) -> ControlFlow<()> {
         let b = self.binning;
         let (xs, ys, zs) = (&b.xs[..], &b.ys[..], &b.zs[..]);
-        let (wrapped, image, original) = (&b.wrapped[..], &b.image[..], &b.original[..]);
+        let (wrapped, original) = (&b.wrapped[..], &b.original[..]);
         // `end` is a bin's end, so at most the number of binned atoms (checked in `new`); a block from
-        // k < end reads up to k + LANES − 1 < n + LANES, within the padded coordinates.
+        // k < end reads up to k + LANES − 1 < n + LANES, within the padded coordinates and indices.
         // LANES ≤ 32 keeps a block's bits in the u32 masks.
         const { assert!(K::LANES <= LANES && LANES <= 32) };
         debug_assert!(end <= wrapped.len());
         let o = origin.map(|v| v as f32);
-        let mut k = first;
-        while k < end {
+        let screen = |k: usize| {
             // SAFETY: `K::mask`'s CPU features were checked by the caller (see `row`), and the block from
-            // k < end lies within the coordinates (see above).
-            let (mut mask, inside) = unsafe { K::mask(xs, ys, zs, k, o, self.range2_f32, self.inside_f32) };
-            let valid = (end - k).min(K::LANES);
-            mask &= (1u32 << valid) - 1;
-            while mask != 0 {
-                let lane = mask.trailing_zeros();
-                let at = k + lane as usize;
-                mask &= mask - 1;
-                if !S::NEEDS_DISTANCE && inside & (1 << lane) != 0 {
-                    // SAFETY: as below.
-                    let (n, index) = unsafe { (*image.get_unchecked(at), *original.get_unchecked(at)) };
-                    sink.push(Hit {
-                        index,
-                        shift: [base[0] - n[0], base[1] - n[1], base[2] - n[2]],
-                        distance2: f64::NAN,
-                    })?;
-                    continue;
-                }
-                // SAFETY: bit l of the mask is set only for l < valid, so at < end ≤ the slices' length.
-                let (w, n, index) = unsafe {
-                    (
-                        *wrapped.get_unchecked(at),
-                        *image.get_unchecked(at),
-                        *original.get_unchecked(at),
-                    )
-                };
-                let (dx, dy, dz) = (w[0] - origin[0], w[1] - origin[1], w[2] - origin[2]);
-                let distance2 = dx * dx + dy * dy + dz * dz;
-                if distance2 <= self.range2 {
-                    sink.push(Hit {
-                        index,
-                        shift: [base[0] - n[0], base[1] - n[1], base[2] - n[2]],
-                        distance2,
-                    })?;
-                }
+            // k < end lies within the coordinates and indices (see above).
+            unsafe { K::mask::<HALF>(xs, ys, zs, original, k, o, row, self.range2_f32, self.inside_f32) }
+        };
+        // Whole blocks, then the last, partial one with the lanes past `end` masked off.
+        let whole = first + (end - first) / K::LANES * K::LANES;
+        let mut k = first;
+        while k < whole {
+            let (mask, inside) = screen(k);
+            if mask != 0 {
+                self.hits::<K, S>(k, mask, inside, origin, base, sink)?;
             }
             k += K::LANES;
+        }
+        if k < end {
+            let (mask, inside) = screen(k);
+            let mask = mask & ((1u32 << (end - k)) - 1);
+            if mask != 0 {
+                self.hits::<K, S>(k, mask, inside, origin, base, sink)?;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// The hits of the block of binned atoms from `k` that the `f32` screen kept (bits of `mask`, those
+    /// of `inside` proven within range), with shift `base` − n_k: proven hits of a whole block go
+    /// straight into the sink's rows; others are decided by the exact `f64` distance to `origin`.
+    #[inline(always)]
+    fn hits<K: Kernel, S: HitSink>(
+        &self,
+        k: usize,
+        mut mask: u32,
+        inside: u32,
+        origin: Vec3,
+        base: [i32; 3],
+        sink: &mut S,
+    ) -> ControlFlow<()> {
+        let b = self.binning;
+        let (wrapped, image, original) = (&b.wrapped[..], &b.image[..], &b.original[..]);
+        if let Some(rows) = sink.rows()
+            && mask & !inside == 0
+        {
+            // Every hit of the block is proven within range: indices and shifts straight into the rows.
+            rows.reserve(LANES + 1);
+            let count = mask.count_ones() as usize;
+            // SAFETY: room for LANES + 1 > count entries from `len`; the set bits are lanes of binned atoms
+            // (the scan masks lanes at and past the end off).
+            unsafe {
+                K::compress(original, k, mask, rows.neighbors_ptr.add(rows.len));
+                let out = rows.shifts_ptr.add(rows.len);
+                if b.has_images {
+                    let mut bits = mask;
+                    for e in 0..count {
+                        let n = *image.get_unchecked(k + bits.trailing_zeros() as usize);
+                        out.add(e).write([base[0] - n[0], base[1] - n[1], base[2] - n[2]]);
+                        bits &= bits - 1;
+                    }
+                } else {
+                    // One 16-byte store per entry, its last 4 bytes overwritten by the next entry (or
+                    // left in the spare room, reserved one entry wider than a block).
+                    let wide = [base[0], base[1], base[2], base[2]];
+                    for e in 0..count {
+                        out.add(e).cast::<[i32; 4]>().write_unaligned(wide);
+                    }
+                }
+            }
+            rows.len += count;
+            return ControlFlow::Continue(());
+        }
+        while mask != 0 {
+            let at = k + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            // SAFETY: the set bits are lanes of binned atoms (see above), so at < their number.
+            let (w, n, index) = unsafe {
+                (
+                    *wrapped.get_unchecked(at),
+                    *image.get_unchecked(at),
+                    *original.get_unchecked(at),
+                )
+            };
+            let (dx, dy, dz) = (w[0] - origin[0], w[1] - origin[1], w[2] - origin[2]);
+            let distance2 = dx * dx + dy * dy + dz * dz;
+            if distance2 <= self.range2 {
+                sink.push(Hit {
+                    index,
+                    shift: [base[0] - n[0], base[1] - n[1], base[2] - n[2]],
+                    distance2,
+                })?;
+            }
         }
         ControlFlow::Continue(())
     }
@@ -492,21 +674,44 @@ trait Kernel {
     /// Candidates per block.
     const LANES: usize;
     /// Bit l set when binned atom `k + l` may lie within range of `origin`: its `f32` squared distance
-    /// is not greater than `threshold` (NaN included). Lanes past the binned atoms read the padding.
+    /// is not greater than `threshold` (NaN included), and its caller's index in `original` is above
+    /// `row` (`HALF`) or other than `row`. Also returns the bits of the lanes whose squared distance is
+    /// at most `inside` (not NaN). Lanes past the binned atoms read the padding.
     ///
     /// # Safety
-    /// The CPU must support the kernel's features, and `k + LANES` must not exceed the length of `x`, `y`
-    /// or `z`.
-    /// Also returns the bits of the lanes whose squared distance is at most `inside` (not NaN).
-    unsafe fn mask(
+    /// The CPU must support the kernel's features, and `k + LANES` must not exceed the length of `x`, `y`,
+    /// `z` or `original`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn mask<const HALF: bool>(
         x: &[f32],
         y: &[f32],
         z: &[f32],
+        original: &[u32],
         k: usize,
         origin: [f32; 3],
+        row: u32,
         threshold: f32,
         inside: f32,
     ) -> (u32, u32);
+
+    /// Write the caller's indices `original[k + l]` of the lanes l set in `mask`, in order, to `out`.
+    ///
+    /// # Safety
+    /// As [`Self::mask`], and `out` must have room for `LANES` indices.
+    #[inline(always)]
+    unsafe fn compress(original: &[u32], k: usize, mask: u32, out: *mut u32) {
+        let mut bits = mask;
+        let mut e = 0;
+        while bits != 0 {
+            // SAFETY: the caller's contract (lanes below LANES, room for LANES).
+            unsafe {
+                out.add(e)
+                    .write(*original.get_unchecked(k + bits.trailing_zeros() as usize))
+            };
+            e += 1;
+            bits &= bits - 1;
+        }
+    }
 }
 
 /// The portable kernel: 4 lanes, which the compiler keeps in one SSE register.
@@ -516,15 +721,27 @@ impl Kernel for Portable {
     const LANES: usize = 4;
 
     #[inline(always)]
-    unsafe fn mask(x: &[f32], y: &[f32], z: &[f32], k: usize, o: [f32; 3], threshold: f32, inside: f32) -> (u32, u32) {
+    unsafe fn mask<const HALF: bool>(
+        x: &[f32],
+        y: &[f32],
+        z: &[f32],
+        original: &[u32],
+        k: usize,
+        o: [f32; 3],
+        row: u32,
+        threshold: f32,
+        inside: f32,
+    ) -> (u32, u32) {
         let block = |v: &[f32]| -> [f32; 4] { v[k..k + 4].try_into().expect("a block of 4") };
         let (x, y, z) = (block(x), block(y), block(z));
+        let index: [u32; 4] = original[k..k + 4].try_into().expect("a block of 4");
         let (mut mask, mut sure) = (0u32, 0u32);
         for l in 0..4 {
             let (dx, dy, dz) = (x[l] - o[0], y[l] - o[1], z[l] - o[2]);
             let d2 = dx * dx + dy * dy + dz * dz;
+            let wanted = if HALF { index[l] > row } else { index[l] != row };
             // Not greater: within the threshold, or NaN (a coordinate beyond f32), kept for the f64 test.
-            mask |= u32::from(d2 <= threshold || d2.is_nan()) << l;
+            mask |= u32::from(wanted && (d2 <= threshold || d2.is_nan())) << l;
             sure |= u32::from(d2 <= inside) << l;
         }
         (mask, sure)
@@ -540,14 +757,26 @@ impl Kernel for Avx2 {
     const LANES: usize = 8;
 
     #[inline(always)]
-    unsafe fn mask(x: &[f32], y: &[f32], z: &[f32], k: usize, o: [f32; 3], threshold: f32, inside: f32) -> (u32, u32) {
+    unsafe fn mask<const HALF: bool>(
+        x: &[f32],
+        y: &[f32],
+        z: &[f32],
+        original: &[u32],
+        k: usize,
+        o: [f32; 3],
+        row: u32,
+        threshold: f32,
+        inside: f32,
+    ) -> (u32, u32) {
         // SAFETY: the CPU supports AVX2 and the 8 values from k exist (the caller's contract).
         unsafe {
-            avx2_mask(
+            avx2_mask::<HALF>(
                 x.as_ptr().add(k),
                 y.as_ptr().add(k),
                 z.as_ptr().add(k),
+                original.as_ptr().add(k),
                 o,
+                row,
                 threshold,
                 inside,
             )
@@ -555,20 +784,24 @@ impl Kernel for Avx2 {
     }
 }
 
-/// The mask of [`Kernel::mask`] for the 8 values at `x`, `y`, `z`: (x−o_x)² + (y−o_y)² + (z−o_z)²,
-/// each operation rounded (no fused multiply-add, so the bound of [`f32_threshold`] holds), compared
-/// "not greater than" (true for NaN).
+/// The mask of [`Kernel::mask`] for the 8 values at `x`, `y`, `z`, `original`: (x−o_x)² + (y−o_y)² +
+/// (z−o_z)², each operation rounded (no fused multiply-add, so the bound of [`f32_threshold`] holds),
+/// compared "not greater than" (true for NaN); the indices compared as unsigned numbers (by flipping
+/// their sign bits for the signed comparison of AVX2).
 ///
 /// # Safety
-/// AVX2, and 8 readable `f32` at each pointer.
+/// AVX2, and 8 readable values at each pointer.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn avx2_mask(
+#[allow(clippy::too_many_arguments)]
+unsafe fn avx2_mask<const HALF: bool>(
     x: *const f32,
     y: *const f32,
     z: *const f32,
+    original: *const u32,
     o: [f32; 3],
+    row: u32,
     threshold: f32,
     inside: f32,
 ) -> (u32, u32) {
@@ -582,21 +815,157 @@ unsafe fn avx2_mask(
             _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy)),
             _mm256_mul_ps(dz, dz),
         );
-        let keep = _mm256_cmp_ps::<_CMP_NGT_UQ>(d2, _mm256_set1_ps(threshold));
+        let near = _mm256_cmp_ps::<_CMP_NGT_UQ>(d2, _mm256_set1_ps(threshold));
+        let index = _mm256_loadu_si256(original.cast());
+        let keep = if HALF {
+            const SIGN: i32 = i32::MIN;
+            let above = _mm256_cmpgt_epi32(
+                _mm256_xor_si256(index, _mm256_set1_epi32(SIGN)),
+                _mm256_set1_epi32((row as i32) ^ SIGN),
+            );
+            _mm256_and_ps(near, _mm256_castsi256_ps(above))
+        } else {
+            let same = _mm256_cmpeq_epi32(index, _mm256_set1_epi32(row as i32));
+            _mm256_andnot_ps(_mm256_castsi256_ps(same), near)
+        };
         let sure = _mm256_cmp_ps::<_CMP_LE_OQ>(d2, _mm256_set1_ps(inside));
         (_mm256_movemask_ps(keep) as u32, _mm256_movemask_ps(sure) as u32)
     }
 }
 
-/// Whether the AVX2 kernel can run here (checked once per build).
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2")
+/// The AVX-512F kernel: 16 lanes in one register, by intrinsics, with the indices of the hits
+/// compressed by one instruction.
+#[cfg(target_arch = "x86_64")]
+struct Avx512;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx512 {
+    const LANES: usize = 16;
+
+    #[inline(always)]
+    unsafe fn mask<const HALF: bool>(
+        x: &[f32],
+        y: &[f32],
+        z: &[f32],
+        original: &[u32],
+        k: usize,
+        o: [f32; 3],
+        row: u32,
+        threshold: f32,
+        inside: f32,
+    ) -> (u32, u32) {
+        // SAFETY: the CPU supports AVX-512F and the 16 values from k exist (the caller's contract).
+        unsafe {
+            avx512_mask::<HALF>(
+                x.as_ptr().add(k),
+                y.as_ptr().add(k),
+                z.as_ptr().add(k),
+                original.as_ptr().add(k),
+                o,
+                row,
+                threshold,
+                inside,
+            )
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    #[inline(always)]
+    unsafe fn compress(original: &[u32], k: usize, mask: u32, out: *mut u32) {
+        // SAFETY: the caller's contract.
+        unsafe { avx512_compress(original.as_ptr().add(k), mask, out) }
+    }
+}
+
+/// The mask of [`Kernel::mask`] for the 16 values at `x`, `y`, `z`, `original`, as [`avx2_mask`].
+///
+/// # Safety
+/// AVX-512F, and 16 readable values at each pointer.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn avx512_mask<const HALF: bool>(
+    x: *const f32,
+    y: *const f32,
+    z: *const f32,
+    original: *const u32,
+    o: [f32; 3],
+    row: u32,
+    threshold: f32,
+    inside: f32,
+) -> (u32, u32) {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller's contract.
+    unsafe {
+        let dx = _mm512_sub_ps(_mm512_loadu_ps(x), _mm512_set1_ps(o[0]));
+        let dy = _mm512_sub_ps(_mm512_loadu_ps(y), _mm512_set1_ps(o[1]));
+        let dz = _mm512_sub_ps(_mm512_loadu_ps(z), _mm512_set1_ps(o[2]));
+        let d2 = _mm512_add_ps(
+            _mm512_add_ps(_mm512_mul_ps(dx, dx), _mm512_mul_ps(dy, dy)),
+            _mm512_mul_ps(dz, dz),
+        );
+        let index = _mm512_loadu_si512(original.cast());
+        let row = _mm512_set1_epi32(row as i32);
+        let wanted = if HALF {
+            _mm512_cmpgt_epu32_mask(index, row)
+        } else {
+            _mm512_cmpneq_epu32_mask(index, row)
+        };
+        let keep = _mm512_mask_cmp_ps_mask::<_CMP_NGT_UQ>(wanted, d2, _mm512_set1_ps(threshold));
+        let sure = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(d2, _mm512_set1_ps(inside));
+        (u32::from(keep), u32::from(sure))
+    }
+}
+
+/// [`Kernel::compress`] for the 16 indices at `original`: one compressing store.
+///
+/// # Safety
+/// AVX-512F, 16 readable indices at `original` and room for 16 at `out`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn avx512_compress(original: *const u32, mask: u32, out: *mut u32) {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller's contract.
+    unsafe {
+        _mm512_storeu_si512(
+            out.cast(),
+            _mm512_maskz_compress_epi32(mask as __mmask16, _mm512_loadu_si512(original.cast())),
+        )
+    }
+}
+
+/// The kernels a traversal may use, narrowest first: a CPU that runs one runs those before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kernels {
+    /// 4 lanes of portable code.
+    Portable,
+    /// 8 lanes of AVX2.
+    Avx2,
+    /// 16 lanes of AVX-512F.
+    Avx512,
+}
+
+impl Kernels {
+    /// The widest kernel this CPU runs (checked once per build).
+    fn detected() -> Kernels {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // POPCNT (every CPU with AVX2 has it) counts a block's hits.
+            let popcnt = std::is_x86_feature_detected!("popcnt");
+            if popcnt && std::is_x86_feature_detected!("avx512f") {
+                return Kernels::Avx512;
+            }
+            if popcnt && std::is_x86_feature_detected!("avx2") {
+                return Kernels::Avx2;
+            }
+        }
+        Kernels::Portable
+    }
+
+    /// The narrower of the two.
+    fn at_most(self, other: Kernels) -> Kernels {
+        self.min(other)
     }
 }
 
@@ -663,11 +1032,11 @@ mod tests {
     use rand::{RngExt, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
-    /// The portable kernel's rows equal the AVX2 kernel's (where the CPU has AVX2; the brute-force tests
-    /// check whichever kernel the CPU runs), entry for entry, in skewed cells with open and periodic
-    /// directions, atoms inside and outside the cell, both kinds of list.
+    /// The rows of every kernel the CPU runs (portable, AVX2, AVX-512F) are the same, entry for entry,
+    /// in skewed cells with open and periodic directions, atoms inside and outside the cell, both kinds
+    /// of list (the brute-force tests check whichever kernel the CPU runs).
     #[test]
-    fn portable_and_avx2_kernels_give_the_same_rows() {
+    fn every_kernel_gives_the_same_rows() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
         for trial in 0..60 {
             let pbc = [trial % 2 == 0, trial % 3 != 0, trial % 5 != 0];
@@ -690,7 +1059,7 @@ mod tests {
             let mut binning = Binning::default();
             binning.fill(&cell, &positions, range).expect("a valid binning");
             for kind in [ListKind::Half, ListKind::Full] {
-                let rows = |avx2: bool| {
+                let rows = |kernels: Kernels| {
                     let (mut offsets, mut neighbors, mut shifts) = (Vec::new(), Vec::new(), Vec::new());
                     binning.fill_rows_with(
                         &cell,
@@ -699,13 +1068,15 @@ mod tests {
                         &mut offsets,
                         &mut neighbors,
                         &mut shifts,
-                        avx2,
+                        kernels,
                     );
                     (offsets, neighbors, shifts)
                 };
-                let portable = rows(false);
-                if has_avx2() {
-                    assert_eq!(portable, rows(true), "trial {trial} {kind:?}");
+                let portable = rows(Kernels::Portable);
+                for kernels in [Kernels::Avx2, Kernels::Avx512] {
+                    if kernels <= Kernels::detected() {
+                        assert_eq!(portable, rows(kernels), "trial {trial} {kind:?} {kernels:?}");
+                    }
                 }
             }
         }

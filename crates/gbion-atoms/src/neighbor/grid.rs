@@ -1,6 +1,7 @@
 //! The bin grid of a neighbour-list build: how many bins along each lattice direction, how many bins away
 //! a neighbour within range can be (the stencil's reach), the steps from a bin to the bins around it with
-//! the periodic image crossed, and the lattice translations at which an atom sees its own images.
+//! the periodic image crossed (merged along c into runs of consecutive bins), and the lattice
+//! translations at which an atom sees its own images.
 
 use super::add_translation;
 use crate::cell::Cell;
@@ -27,8 +28,8 @@ pub(super) struct Grid {
     /// Fractional coordinate where bin 0 starts (0 along periodic directions, the atoms' minimum
     /// otherwise).
     start: Vec3,
-    /// Fractional extent of the grid (1 along periodic directions, the atoms' extent otherwise).
-    span: Vec3,
+    /// Bins per unit of fractional coordinate: counts / span (0 where the span is 0).
+    scale: Vec3,
 }
 
 impl Grid {
@@ -62,12 +63,13 @@ impl Grid {
                  {heights:?} Å: too many to list"
             )));
         }
+        let scale = [0, 1, 2].map(|k| if span[k] > 0.0 { counts[k] as f64 / span[k] } else { 0.0 });
         Ok(Grid {
             counts,
             reach,
             pbc,
             start,
-            span,
+            scale,
         })
     }
 
@@ -87,18 +89,9 @@ impl Grid {
 
     #[inline(always)]
     fn bin_along(&self, k: usize, s: f64) -> usize {
-        let t = if self.span[k] > 0.0 {
-            (s - self.start[k]) / self.span[k]
-        } else {
-            0.0
-        };
-        // t ∈ [0, 1] up to rounding, so floor's argument is far below its limit (NaN gives 0).
-        let b = floor(t * self.counts[k] as f64);
-        if b <= 0.0 {
-            0
-        } else {
-            (b as usize).min(self.counts[k] - 1)
-        }
+        // In [0, counts] up to rounding; the cast saturates (negative and NaN give 0).
+        let t = (s - self.start[k]) * self.scale[k];
+        (t as usize).min(self.counts[k] - 1)
     }
 
     /// Index of bin `b` in bin order (c fastest).
@@ -106,9 +99,12 @@ impl Grid {
         (b[0] as usize * self.counts[1] + b[1] as usize) * self.counts[2] + b[2] as usize
     }
 
-    /// The stencil of this grid: for each axis, bin b and offset d ∈ [−reach, reach], the bin b + d
-    /// wrapped into the grid with the image shift crossed and its translation; offsets past a
+    /// The stencil of this grid: along a and b, for each bin b and offset d ∈ [−reach, reach], the bin
+    /// b + d wrapped into the grid with the image shift crossed and its translation; offsets past a
     /// non-periodic edge are left out (they are the first or last ones, so the rest stay contiguous).
+    /// Along c (stride 1 in bin order) the same steps merged into runs of consecutive bins crossed with
+    /// one shift, so that a column of the stencil is one contiguous stretch of the binned atoms (two
+    /// where it wraps around a periodic edge).
     pub(super) fn stencil(&self, cell: &Cell) -> Stencil {
         let strides = [self.counts[1] * self.counts[2], self.counts[2], 1];
         let axis = |k: usize| -> (Vec<Step>, Vec<usize>) {
@@ -141,9 +137,12 @@ impl Grid {
             (steps, starts)
         };
         let [(a, sa), (b, sb), (c, sc)] = [0, 1, 2].map(axis);
+        let (runs, run_starts) = merge_into_runs(&c, &sc);
         Stencil {
-            axes: [a, b, c],
-            starts: [sa, sb, sc],
+            axes: [a, b],
+            starts: [sa, sb],
+            runs,
+            run_starts,
         }
     }
 
@@ -184,22 +183,69 @@ pub(super) struct Step {
     pub(super) translation: Vec3,
 }
 
-/// For each axis, the steps from every bin by every offset within reach that stays in the grid (table
-/// lookups instead of divisions in the traversal), bin after bin.
+/// One run of the stencil along c: the bins `first..=last` (c coordinates, stride 1 in bin order),
+/// reached across one image shift, with its translation (Å).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Run {
+    pub(super) first: usize,
+    pub(super) last: usize,
+    pub(super) shift: i32,
+    pub(super) translation: Vec3,
+}
+
+/// Steps along a and b and runs along c from every bin by every offset within reach that stays in the
+/// grid (table lookups instead of divisions in the traversal), bin after bin.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Stencil {
-    axes: [Vec<Step>; 3],
+    axes: [Vec<Step>; 2],
     /// Where each bin's steps start in `axes` (one more entry: the end).
-    starts: [Vec<usize>; 3],
+    starts: [Vec<usize>; 2],
+    runs: Vec<Run>,
+    /// Where each c coordinate's runs start in `runs` (one more entry: the end).
+    run_starts: Vec<usize>,
 }
 
 impl Stencil {
-    /// The steps along axis `k` from bin coordinate `b` that stay in the grid, in order of offset.
+    /// The steps along axis `k` (a or b) from bin coordinate `b` that stay in the grid, in order of offset.
     #[inline]
     pub(super) fn steps(&self, k: usize, b: u32) -> &[Step] {
         let b = b as usize;
         &self.axes[k][self.starts[k][b]..self.starts[k][b + 1]]
     }
+
+    /// The runs along c from bin coordinate `c`, in order of offset.
+    #[inline]
+    pub(super) fn runs(&self, c: u32) -> &[Run] {
+        let c = c as usize;
+        &self.runs[self.run_starts[c]..self.run_starts[c + 1]]
+    }
+}
+
+/// The steps along c (stride 1), bin after bin (`starts`), merged into runs: a step joins the previous
+/// run when it reaches the next bin with the same shift.
+fn merge_into_runs(steps: &[Step], starts: &[usize]) -> (Vec<Run>, Vec<usize>) {
+    let mut runs: Vec<Run> = Vec::with_capacity(steps.len());
+    let mut run_starts = Vec::with_capacity(starts.len());
+    for bin in starts.windows(2) {
+        let first_run = runs.len();
+        run_starts.push(first_run);
+        for step in &steps[bin[0]..bin[1]] {
+            let open = runs.len() > first_run;
+            match runs.last_mut() {
+                Some(run) if open && run.shift == step.shift && run.last + 1 == step.flat => {
+                    run.last = step.flat;
+                }
+                _ => runs.push(Run {
+                    first: step.flat,
+                    last: step.flat,
+                    shift: step.shift,
+                    translation: step.translation,
+                }),
+            }
+        }
+    }
+    run_starts.push(runs.len());
+    (runs, run_starts)
 }
 
 /// The product of bin counts, saturating instead of overflowing.
@@ -241,7 +287,7 @@ pub(super) fn wrap_into_cell(cell: &Cell, x: Vec3) -> Option<(Vec3, Vec3, [i32; 
     Some((wrapped, moved, offset))
 }
 
-/// ⌊s⌋ for |s| < 2⁶³ (here the image offsets, at most [`MAX_IMAGE_OFFSET`], and bin coordinates), without
+/// ⌊s⌋ for |s| < 2⁶³ (here the image offsets, at most [`MAX_IMAGE_OFFSET`]), without
 /// the library call `f64::floor` compiles to on baseline x86-64. NaN gives 0.
 #[inline(always)]
 fn floor(s: f64) -> f64 {
@@ -264,4 +310,33 @@ fn fractional_extent(fractional: &[Vec3], pbc: [bool; 3]) -> (Vec3, Vec3) {
         (start[k], span[k]) = if low.is_finite() { (low, high - low) } else { (0.0, 0.0) };
     }
     (start, span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Along c, the steps from each bin merge into runs of consecutive bins with one shift, split where
+    /// the stencil wraps around the periodic edge: 20.5 Å cell, 5 Å range, 4 bins per axis, reach 1.
+    #[test]
+    fn runs_along_c_merge_consecutive_bins_and_split_at_the_periodic_edge() {
+        let cell = Cell::orthorhombic([20.5; 3]).expect("a valid cell");
+        let grid = Grid::new(&cell, &[[0.5; 3]], 5.0).expect("a valid grid");
+        assert_eq!(grid.counts, [4, 4, 4]);
+        let stencil = grid.stencil(&cell);
+        let runs = |c: u32| -> Vec<(usize, usize, i32, f64)> {
+            stencil
+                .runs(c)
+                .iter()
+                .map(|r| (r.first, r.last, r.shift, r.translation[2]))
+                .collect()
+        };
+        assert_eq!(runs(0), [(3, 3, -1, -20.5), (0, 1, 0, 0.0)]);
+        assert_eq!(runs(1), [(0, 2, 0, 0.0)]);
+        assert_eq!(runs(2), [(1, 3, 0, 0.0)]);
+        assert_eq!(runs(3), [(2, 3, 0, 0.0), (0, 0, 1, 20.5)]);
+        // Along a and b the steps keep one bin each, with the stride of bin order.
+        let along_a: Vec<(usize, i32)> = stencil.steps(0, 0).iter().map(|s| (s.flat, s.shift)).collect();
+        assert_eq!(along_a, [(3 * 16, -1), (0, 0), (16, 0)]);
+    }
 }

@@ -14,9 +14,9 @@
 //!   moved more than r_skin / 2 since the build;
 //! - [`min_distance`], the shortest interatomic distance (images included) without storing any list.
 //!
-//! Submodules: `grid` (bin counts, stencil reach and steps, own-image shifts, wrapping into the cell) and
-//! `binning` (atoms sorted into bins and the row-by-row traversal that fills the rows; its doc gives the
-//! layout and the f32 screen).
+//! Submodules: `grid` (bin counts, stencil reach, steps along a and b and runs of bins along c, own-image
+//! shifts, wrapping into the cell) and `binning` (atoms sorted into bins and the row-by-row traversal
+//! that fills the rows; its doc gives the layout, the stretches scanned and the f32 screen).
 //!
 //! What it does not do: filter pairs to the cutoff (pairs between r_c and r_c + r_skin are kept, and
 //! consumers compare distances with their own cutoff) or follow a changing cell (any change of the cell
