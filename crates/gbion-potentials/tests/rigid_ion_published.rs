@@ -121,8 +121,11 @@ fn energy_minimum(model: &RigidIon, build: impl Fn(f64) -> Structure, lo: f64, h
 #[test]
 fn builtin_sets_parse_and_cite_their_source() {
     let names: Vec<&str> = builtin_names().collect();
-    assert_eq!(names, ["pedone2006", "du_teter"]);
-    for name in names {
+    assert_eq!(names, ["pedone2006", "du_teter", "lstz_toy"]);
+    // The toy model says that it is one.
+    let toy = RigidIon::from_toml(builtin("lstz_toy").unwrap(), "lstz_toy").unwrap();
+    assert!(toy.citation().is_some_and(|c| c.contains("not published")));
+    for name in ["pedone2006", "du_teter"] {
         let model = RigidIon::from_toml(builtin(name).unwrap(), name).unwrap();
         assert_eq!(model.name(), name);
         assert!(

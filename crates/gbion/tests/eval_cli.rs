@@ -213,7 +213,7 @@ fn bad_potentials_are_clear_errors() {
         ),
         (
             vec!["--potential", "builtin:nonsense"],
-            "no shipped parameter set \"nonsense\" (shipped: pedone2006, du_teter)",
+            "no shipped parameter set \"nonsense\" (shipped: pedone2006, du_teter, lstz_toy)",
         ),
         (vec!["--potential", "model.pt"], "unknown potential"),
         (vec!["--potential", "cmd:exit 2"], "exit status: 2"),
