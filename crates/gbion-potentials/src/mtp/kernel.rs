@@ -21,7 +21,9 @@
 //! ∂E_i/∂r_ij = A u + (C − B u) / r,  A = Σ_m (dE/dM_m) f'_μ P_m,  B = Σ_p deg_p h_p P_p,  C = Σ_p h_p ∇_u P_p,
 //!
 //! which follows from ∂u/∂r_ij = (1 − u uᵀ)/r and Euler's relation u·∇_u P = deg P for the homogeneous
-//! monomials P.
+//! monomials P. The gradient runs on groups of eight neighbours at a time (arrays small enough for L1,
+//! vectorised across the group), with A = Σ_μ f'_μ S_μ, S_μ = Σ_{m∈μ} (dE/dM_m) P_p, C by reverse mode
+//! through the monomial recursion P_q = u_d P_p, and B = u·C (Euler again).
 //!
 //! **Fitting.** θ = [c, species_coeffs s, moment_coeffs ξ]. Along a direction ṙ_ij of the neighbour vectors
 //! (ṙ_j = u·ṙ_ij, u̇_j = (ṙ_ij − u ṙ_j)/r) the basic moments move as Ṁ_m = Σ_j (f'_μ ṙ_j P_p + f_μ Ṗ_p), and
