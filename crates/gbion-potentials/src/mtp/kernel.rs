@@ -21,7 +21,9 @@
 //! ∂E_i/∂r_ij = A u + (C − B u) / r,  A = Σ_m (dE/dM_m) f'_μ P_m,  B = Σ_p deg_p h_p P_p,  C = Σ_p h_p ∇_u P_p,
 //!
 //! which follows from ∂u/∂r_ij = (1 − u uᵀ)/r and Euler's relation u·∇_u P = deg P for the homogeneous
-//! monomials P.
+//! monomials P. The gradient runs on groups of eight neighbours at a time (arrays small enough for L1,
+//! vectorised across the group), with A = Σ_μ f'_μ S_μ, S_μ = Σ_{m∈μ} (dE/dM_m) P_p, C by reverse mode
+//! through the monomial recursion P_q = u_d P_p, and B = u·C (Euler again).
 //!
 //! **Fitting.** θ = [c, species_coeffs s, moment_coeffs ξ]. Along a direction ṙ_ij of the neighbour vectors
 //! (ṙ_j = u·ṙ_ij, u̇_j = (ṙ_ij − u ṙ_j)/r) the basic moments move as Ṁ_m = Σ_j (f'_μ ṙ_j P_p + f_μ Ṗ_p), and
@@ -50,6 +52,18 @@ pub(crate) struct Model {
     basic: Vec<(usize, usize)>,
     /// Monomials u^(a,b,c) by degree; monomial p > 0 is u[axis] · monomial parent.
     monomials: Vec<Monomial>,
+    /// The basic moments (m, μ) of each monomial p: `by_monomial[by_monomial_start[p]..by_monomial_start[p + 1]]`.
+    by_monomial: Vec<(usize, usize)>,
+    by_monomial_start: Vec<usize>,
+    /// The basic moments (m, p) of each radial function μ: `by_radial[by_radial_start[μ]..by_radial_start[μ + 1]]`.
+    by_radial: Vec<(usize, usize)>,
+    by_radial_start: Vec<usize>,
+    /// The monomials (q, axis) built on each monomial p (q = u[axis] · p, q > p), last first:
+    /// `children[children_start[p]..children_start[p + 1]]`.
+    children: Vec<(usize, usize)>,
+    children_start: Vec<usize>,
+    /// (p, parent) of the monomials p > 0 built on each axis.
+    by_axis: [Vec<(usize, usize)>; 3],
     /// Products (i1, i2, multiplicity, i3).
     products: Vec<(usize, usize, f64, usize)>,
     pub mapping: Vec<usize>,
@@ -99,7 +113,39 @@ impl Model {
                     lower: [0, 1, 2].map(|d| (pw[d] > 0).then(|| (pw[d] as f64, lowered(d)))),
                 }
             })
+            .collect::<Vec<Monomial>>();
+        let basic: Vec<(usize, usize)> = p
+            .alpha_index_basic
+            .iter()
+            .map(|&[mu, a, b, c]| (mu, index_of([a, b, c])))
             .collect();
+        let (by_monomial, by_monomial_start) = group_basic(&basic, monomials.len(), |(mu, p)| (p, mu));
+        let (by_radial, by_radial_start) = group_basic(&basic, p.radial_funcs_count, |(mu, p)| (mu, p));
+        let parents: Vec<(usize, usize, usize)> = monomials
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
+            .collect();
+        let by_axis = [0, 1, 2].map(|d| {
+            parents
+                .iter()
+                .filter(|t| t.1 == d)
+                .map(|&(q, _, parent)| (q, parent))
+                .collect()
+        });
+        let mut children = Vec::with_capacity(parents.len());
+        let mut children_start = vec![0];
+        for q in 0..monomials.len() {
+            children.extend(
+                parents
+                    .iter()
+                    .rev()
+                    .filter(|t| t.2 == q)
+                    .map(|&(child, axis, _)| (child, axis)),
+            );
+            children_start.push(children.len());
+        }
         Model {
             species_count: p.species_count,
             min_dist: p.min_dist,
@@ -109,12 +155,15 @@ impl Model {
             radial_count: p.radial_funcs_count,
             radial_coeffs: p.radial_coeffs.clone().unwrap_or_default(),
             moments_count: p.alpha_moments_count,
-            basic: p
-                .alpha_index_basic
-                .iter()
-                .map(|&[mu, a, b, c]| (mu, index_of([a, b, c])))
-                .collect(),
+            basic,
             monomials,
+            by_monomial,
+            by_monomial_start,
+            by_radial,
+            by_radial_start,
+            children,
+            children_start,
+            by_axis,
             products: p
                 .alpha_index_times
                 .iter()
@@ -214,6 +263,25 @@ fn tangent_products(model: &Model, moments: &[f64], tangent: &mut [f64]) {
     }
 }
 
+/// The basic moments grouped by a key: `key((μ, p)) = (group, value)` with group < `groups`; returns the
+/// (m, value) of all groups in order, each group in file order, and where each group starts (plus the end).
+fn group_basic(
+    basic: &[(usize, usize)],
+    groups: usize,
+    key: impl Fn((usize, usize)) -> (usize, usize),
+) -> (Vec<(usize, usize)>, Vec<usize>) {
+    let mut grouped = Vec::with_capacity(basic.len());
+    let mut starts = vec![0];
+    for group in 0..groups {
+        grouped.extend(basic.iter().enumerate().filter_map(|(m, &b)| {
+            let (g, value) = key(b);
+            (g == group).then_some((m, value))
+        }));
+        starts.push(grouped.len());
+    }
+    (grouped, starts)
+}
+
 /// Every (a, b, c) with a + b + c ≤ `max_degree`, by degree (the constant first).
 fn monomial_powers(max_degree: usize) -> Vec<[usize; 3]> {
     let mut powers = Vec::new();
@@ -244,12 +312,8 @@ pub(crate) struct SiteWork {
     radial_derivative: Vec<f64>,
     /// Monomials P_p(u_j), [p][j].
     monomial: Vec<f64>,
-    /// h_p for the gradient, [p][j].
-    h: Vec<f64>,
-    /// A, B, C of the module doc, [j].
-    a: Vec<f64>,
-    b: Vec<f64>,
-    c: [Vec<f64>; 3],
+    /// Tables of one group of neighbours in [`Self::gradient`].
+    lanes: LaneWork,
     /// Chebyshev values and derivatives of one neighbour.
     chebyshev: Vec<f64>,
     chebyshev_derivative: Vec<f64>,
@@ -299,9 +363,7 @@ impl SiteWork {
         for (m, &(mu, p)) in model.basic.iter().enumerate() {
             self.moments[m] = dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial[p * n..(p + 1) * n]);
         }
-        for &(i1, i2, mult, i3) in &model.products {
-            self.moments[i3] += mult * self.moments[i1] * self.moments[i2];
-        }
+        products(model, &mut self.moments);
     }
 
     /// The site energy (eV) from the moments of [`Self::moments`].
@@ -315,7 +377,8 @@ impl SiteWork {
         model.species_coeffs[centre] + linear
     }
 
-    /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, after [`Self::moments`].
+    /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, after [`Self::moments`]: dE/dM by the reverse
+    /// product sweep, then [`Self::gradient_lanes`] for each group of [`LANES`] neighbours.
     pub fn gradient(&mut self, model: &Model) {
         let n = self.count;
         self.moment_grad.clear();
@@ -323,51 +386,40 @@ impl SiteWork {
         for (&m, &c) in model.mapping.iter().zip(&model.moment_coeffs) {
             self.moment_grad[m] += c;
         }
+        let (grad, moments) = (&mut self.moment_grad[..], &self.moments[..]);
         for &(i1, i2, mult, i3) in model.products.iter().rev() {
-            let g = mult * self.moment_grad[i3];
-            self.moment_grad[i1] += g * self.moments[i2];
-            self.moment_grad[i2] += g * self.moments[i1];
+            let g = mult * grad[i3];
+            grad[i1] += g * moments[i2];
+            grad[i2] += g * moments[i1];
         }
-        reset(&mut self.h, model.monomials.len() * n);
-        reset(&mut self.a, n);
-        for (&(mu, p), &g) in model.basic.iter().zip(&self.moment_grad) {
-            if g == 0.0 {
-                continue;
-            }
-            let radial = &self.radial[mu * n..(mu + 1) * n];
-            let radial_derivative = &self.radial_derivative[mu * n..(mu + 1) * n];
-            let monomial = &self.monomial[p * n..(p + 1) * n];
-            for (h, &f) in self.h[p * n..(p + 1) * n].iter_mut().zip(radial) {
-                *h += g * f;
-            }
-            for ((a, &df), &pm) in self.a.iter_mut().zip(radial_derivative).zip(monomial) {
-                *a += g * df * pm;
-            }
-        }
-        reset(&mut self.b, n);
-        for c in &mut self.c {
-            reset(c, n);
-        }
-        for (p, mono) in model.monomials.iter().enumerate().skip(1) {
-            let h = &self.h[p * n..(p + 1) * n];
-            let value = &self.monomial[p * n..(p + 1) * n];
-            for ((b, &h), &v) in self.b.iter_mut().zip(h).zip(value) {
-                *b += mono.degree * h * v;
-            }
-            for (c, lower) in self.c.iter_mut().zip(&mono.lower) {
-                if let &Some((power, q)) = lower {
-                    for ((c, &h), &v) in c.iter_mut().zip(h).zip(&self.monomial[q * n..(q + 1) * n]) {
-                        *c += power * h * v;
-                    }
-                }
-            }
-        }
+        let lanes = &mut self.lanes;
+        lanes.monomial.resize(model.monomials.len(), [0.0; LANES]);
+        lanes.h.resize(model.monomials.len(), [0.0; LANES]);
+        lanes.radial.resize(model.radial_count, [0.0; LANES]);
+        lanes.radial_derivative.resize(model.radial_count, [0.0; LANES]);
+        lanes.weighted.resize(model.radial_count, [0.0; LANES]);
         self.gradient.clear();
-        for j in 0..n {
-            let inv_r = 1.0 / self.distance[j];
-            let along = self.a[j] - self.b[j] * inv_r;
-            self.gradient
-                .push([0, 1, 2].map(|d| along * self.unit[d][j] + self.c[d][j] * inv_r));
+        for first in (0..n).step_by(LANES) {
+            let used = LANES.min(n - first);
+            // Unused lanes: f = f' = 0 at r = 1 along x, so they stay finite and are dropped.
+            let mut unit = [[0.0; LANES], [0.0; LANES], [0.0; LANES]];
+            let mut inv_r = [1.0; LANES];
+            unit[0] = [1.0; LANES];
+            for (u, column) in unit.iter_mut().zip(&self.unit) {
+                u[..used].copy_from_slice(&column[first..first + used]);
+            }
+            for (inv, &r) in inv_r.iter_mut().zip(&self.distance[first..first + used]) {
+                *inv = 1.0 / r;
+            }
+            for mu in 0..model.radial_count {
+                let (f, df) = (&mut lanes.radial[mu], &mut lanes.radial_derivative[mu]);
+                *f = [0.0; LANES];
+                *df = [0.0; LANES];
+                f[..used].copy_from_slice(&self.radial[mu * n + first..mu * n + first + used]);
+                df[..used].copy_from_slice(&self.radial_derivative[mu * n + first..mu * n + first + used]);
+            }
+            let g = lanes.gradient(model, &self.moment_grad, &unit, &inv_r);
+            self.gradient.extend_from_slice(&g[..used]);
         }
     }
 
@@ -510,12 +562,12 @@ impl SiteWork {
     fn radial_tables(&mut self, model: &Model, centre: usize) {
         let n = self.count;
         let size = model.basis_size;
-        reset(&mut self.radial, model.radial_count * n);
-        reset(&mut self.radial_derivative, model.radial_count * n);
-        reset(&mut self.chebyshev, size);
-        reset(&mut self.chebyshev_derivative, size);
+        resize(&mut self.radial, model.radial_count * n);
+        resize(&mut self.radial_derivative, model.radial_count * n);
+        resize(&mut self.chebyshev, size);
+        resize(&mut self.chebyshev_derivative, size);
         for d in 0..3 {
-            reset(&mut self.unit[d], n);
+            resize(&mut self.unit[d], n);
         }
         for j in 0..n {
             let r = self.distance[j];
@@ -534,7 +586,7 @@ impl SiteWork {
     /// P_p(u_j) for every monomial and neighbour.
     fn monomial_table(&mut self, model: &Model) {
         let n = self.count;
-        reset(&mut self.monomial, model.monomials.len() * n);
+        resize(&mut self.monomial, model.monomials.len() * n);
         self.monomial[..n].fill(1.0);
         for (p, mono) in model.monomials.iter().enumerate().skip(1) {
             let (axis, parent) = mono.parent;
@@ -600,46 +652,144 @@ impl SiteWork {
 
     /// The site energy (eV) of a centre of type `centre` whose basic moments are `basic`: the products in
     /// file order, then E_i as in [`Self::energy`] (fills `moments`). Bit for bit what [`Self::moments`]
-    /// and [`Self::energy`] give from the same basic moments; each run of products with the same target
-    /// M_i3 (the file lists them together) is summed in a register, since its terms read only M_k with
-    /// k < i3, which saves a store and a load per product.
+    /// and [`Self::energy`] give from the same basic moments (both use [`products`]).
     pub fn energy_from_basic(&mut self, model: &Model, centre: usize, basic: &[f64]) -> f64 {
-        let moments = &mut self.moments;
-        moments.clear();
-        moments.extend_from_slice(basic);
-        moments.resize(model.moments_count, 0.0);
-        let mut target = None;
-        let mut sum = 0.0;
-        for &(i1, i2, mult, i3) in &model.products {
-            if target != Some(i3) {
-                if let Some(t) = target {
-                    moments[t] = sum;
-                }
-                target = Some(i3);
-                sum = moments[i3];
-            }
-            sum += mult * moments[i1] * moments[i2];
-        }
-        if let Some(t) = target {
-            moments[t] = sum;
-        }
+        self.moments.clear();
+        self.moments.extend_from_slice(basic);
+        self.moments.resize(model.moments_count, 0.0);
+        products(model, &mut self.moments);
         self.energy(model, centre)
     }
 }
 
+/// M_i3 += mult · M_i1 · M_i2 for the products in file order, given the basic moments (the others zero).
+/// Each run of products with the same target M_i3 (the file lists them together) is summed in a register,
+/// since its terms read only M_k with k < i3, which saves a store and a load per product; the sums are
+/// the same, term by term, as adding each product into M_i3 in turn.
+fn products(model: &Model, moments: &mut [f64]) {
+    let mut target = None;
+    let mut sum = 0.0;
+    for &(i1, i2, mult, i3) in &model.products {
+        if target != Some(i3) {
+            if let Some(t) = target {
+                moments[t] = sum;
+            }
+            target = Some(i3);
+            sum = moments[i3];
+        }
+        sum += mult * moments[i1] * moments[i2];
+    }
+    if let Some(t) = target {
+        moments[t] = sum;
+    }
+}
+
+/// Neighbours handled together by [`SiteWork::gradient`]: its per-neighbour tables are arrays of this many
+/// lanes, small enough to stay in L1 and vectorised across neighbours.
+const LANES: usize = 8;
+
+/// The tables of [`LaneWork::gradient`], one row of [`LANES`] neighbours per quantity.
+#[derive(Default)]
+struct LaneWork {
+    /// f_μ and f'_μ, [μ][lane].
+    radial: Vec<[f64; LANES]>,
+    radial_derivative: Vec<[f64; LANES]>,
+    /// P_p(u), [p][lane].
+    monomial: Vec<[f64; LANES]>,
+    /// h_p, then h_p plus the adjoint from the monomials built on p, [p][lane].
+    h: Vec<[f64; LANES]>,
+    /// S_μ = Σ_{m ∈ μ} (dE/dM_m) P_p, [μ][lane].
+    weighted: Vec<[f64; LANES]>,
+}
+
+impl LaneWork {
+    /// ∂E_i/∂r_ij of one group of neighbours from f_μ, f'_μ (loaded in `radial`, `radial_derivative`), the
+    /// unit vectors and 1/r (module doc): A = Σ_μ f'_μ S_μ; C = ∇_u Σ_p h_p P_p by reverse mode through
+    /// P_q = u_axis · P_p (from the last monomial down, P̄_p = h_p + Σ_{children q} u_axis P̄_q, then
+    /// C_axis = Σ_q P̄_q P_p); and B = u·C by Euler's relation.
+    fn gradient(
+        &mut self,
+        model: &Model,
+        moment_grad: &[f64],
+        unit: &[[f64; LANES]; 3],
+        inv_r: &[f64; LANES],
+    ) -> [Vec3; LANES] {
+        self.monomial[0] = [1.0; LANES];
+        for (p, mono) in model.monomials.iter().enumerate().skip(1) {
+            let (axis, parent) = mono.parent;
+            let (done, rest) = self.monomial.split_at_mut(p);
+            rest[0] = mul(&unit[axis], &done[parent]);
+        }
+        for (p, h) in self.h.iter_mut().enumerate() {
+            let mut sum = [0.0; LANES];
+            for &(m, mu) in &model.by_monomial[model.by_monomial_start[p]..model.by_monomial_start[p + 1]] {
+                add_scaled(&mut sum, moment_grad[m], &self.radial[mu]);
+            }
+            *h = sum;
+        }
+        for (mu, s) in self.weighted.iter_mut().enumerate() {
+            let mut sum = [0.0; LANES];
+            for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
+                add_scaled(&mut sum, moment_grad[m], &self.monomial[p]);
+            }
+            *s = sum;
+        }
+        for p in (1..self.h.len()).rev() {
+            let (done, rest) = self.h.split_at_mut(p + 1);
+            let mut sum = done[p];
+            for &(q, axis) in &model.children[model.children_start[p]..model.children_start[p + 1]] {
+                add_product(&mut sum, &rest[q - p - 1], &unit[axis]);
+            }
+            done[p] = sum;
+        }
+        let c: [[f64; LANES]; 3] = std::array::from_fn(|axis| {
+            let mut sum = [0.0; LANES];
+            for &(p, parent) in &model.by_axis[axis] {
+                add_product(&mut sum, &self.h[p], &self.monomial[parent]);
+            }
+            sum
+        });
+        let mut a = [0.0; LANES];
+        for (df, s) in self.radial_derivative.iter().zip(&self.weighted) {
+            add_product(&mut a, df, s);
+        }
+        std::array::from_fn(|l| {
+            let b = unit[0][l] * c[0][l] + unit[1][l] * c[1][l] + unit[2][l] * c[2][l];
+            let along = a[l] - b * inv_r[l];
+            [0, 1, 2].map(|d| along * unit[d][l] + c[d][l] * inv_r[l])
+        })
+    }
+}
+
+/// sum_l += g · x_l lane by lane.
+fn add_scaled(sum: &mut [f64; LANES], g: f64, x: &[f64; LANES]) {
+    for l in 0..LANES {
+        sum[l] += g * x[l];
+    }
+}
+
+/// sum_l += x_l · y_l lane by lane.
+fn add_product(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
+    for l in 0..LANES {
+        sum[l] += x[l] * y[l];
+    }
+}
+
+/// x_l · y_l lane by lane.
+fn mul(x: &[f64; LANES], y: &[f64; LANES]) -> [f64; LANES] {
+    std::array::from_fn(|l| x[l] * y[l])
+}
+
 /// T_k(s) and dT_k/ds for k < values.len() (Chebyshev polynomials of the first kind).
 fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
-    for k in 0..values.len() {
-        let (t, dt) = match k {
-            0 => (1.0, 0.0),
-            1 => (s, 1.0),
-            _ => (
-                2.0 * s * values[k - 1] - values[k - 2],
-                2.0 * values[k - 1] + 2.0 * s * derivatives[k - 1] - derivatives[k - 2],
-            ),
-        };
-        values[k] = t;
-        derivatives[k] = dt;
+    // (T_k, T_{k+1}) and their derivatives, stepped by T_{k+2} = 2s T_{k+1} − T_k.
+    let (mut t, mut dt) = ((1.0, s), (0.0, 1.0));
+    for (value, derivative) in values.iter_mut().zip(derivatives.iter_mut()) {
+        *value = t.0;
+        *derivative = dt.0;
+        let next = 2.0 * s * t.1 - t.0;
+        let next_derivative = 2.0 * t.1 + 2.0 * s * dt.1 - dt.0;
+        (t, dt) = ((t.1, next), (dt.1, next_derivative));
     }
 }
 
@@ -654,6 +804,11 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     }
     let tail: f64 = a[chunks..].iter().zip(&b[chunks..]).map(|(x, y)| x * y).sum();
     (partial[0] + partial[1]) + (partial[2] + partial[3]) + tail
+}
+
+/// `v` with length `len`, its old values kept (for tables that are then overwritten in full).
+fn resize(v: &mut Vec<f64>, len: usize) {
+    v.resize(len, 0.0);
 }
 
 /// `v` with length `len`, all zeros.
