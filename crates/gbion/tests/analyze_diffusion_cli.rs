@@ -2,16 +2,13 @@
 //! kinisi's D* within its 1σ, the JSON keys of the interface are present, plots are written, exact Arrhenius
 //! tables return their activation energies and transition, and bad input names file, line and column.
 
+mod common;
+
+use common::gbion;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn gbion(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gbion"))
-        .args(args)
-        .output()
-        .expect("gbion runs")
-}
+use std::process::Output;
 
 fn json_of(out: &Output) -> Value {
     assert!(

@@ -2,18 +2,14 @@
 //! (one frame and a two-frame trajectory, with the S-versus-frame plot), and the GB analysis of a layered
 //! bicrystal written in the test, whose composition per layer, planes and energy are known.
 
+mod common;
+
+use common::gbion;
+
 use gbion_atoms::structure::tags;
 use gbion_atoms::{Cell, Element, Structure};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
-
-fn gbion(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gbion"))
-        .args(args)
-        .output()
-        .expect("gbion runs")
-}
 
 fn json_of(args: &[&str]) -> Value {
     let out = gbion(args);

@@ -2,17 +2,13 @@
 //! and the numbers of the structures (LSTZ0.75 16-unit cell, layered S = 7/9, LLTO integrality error,
 //! the paper's Σ5 twist cell and the Σ51 nearest-CSL report), and the written files read back.
 
+mod common;
+
+use common::gbion;
+
 use serde_json::Value;
-use std::process::Command;
 
 const LSTZ: &str = "Li0.375Sr0.4375Va0.1875 Ta0.75Zr0.25 O3";
-
-fn gbion(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gbion"))
-        .args(args)
-        .output()
-        .expect("gbion runs")
-}
 
 fn json_of(args: &[&str]) -> Value {
     let out = gbion(args);

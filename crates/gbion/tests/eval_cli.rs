@@ -2,27 +2,19 @@
 //! (read from the MLIP `.cfg` cases), a rigid-ion TOML file gives exactly what the library computes, the
 //! external-command protocol round-trips through `gbion eval` itself, and bad input is a clear error.
 
+mod common;
+
+use common::{gbion, repo};
+
 use gbion_atoms::io::{self, ReadOptions};
 use gbion_atoms::{Element, Structure};
 use gbion_potentials::rigid_ion::RigidIon;
 use gbion_potentials::{Request, evaluate};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 /// eV/Å³ → GPa (exact since the 2019 SI: e = 1.602176634e-19 C).
 const GPA: f64 = 160.217_663_4;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
-}
-
-fn gbion(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gbion"))
-        .args(args)
-        .output()
-        .expect("gbion runs")
-}
 
 fn eval_json(args: &[&str]) -> Vec<Value> {
     let out = gbion(&[&["eval", "--json"], args].concat());

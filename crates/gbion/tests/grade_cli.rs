@@ -2,6 +2,10 @@
 //! (types Zr, O): the selection, the grades and the written files equal what `gbion_learn::grade`
 //! computes for the same frames, and a potential that does not match the active set is refused.
 
+mod common;
+
+use common::gbion_json;
+
 use gbion_atoms::io::{self, ReadOptions, WriteOptions};
 use gbion_atoms::{Cell, Element, InfoValue, Property, Structure};
 use gbion_learn::grade::{ActiveSet, RowMode, SWAP_TOLERANCE};
@@ -47,12 +51,6 @@ fn read(path: &Path) -> Vec<Structure> {
         .unwrap()
         .map(|f| f.unwrap())
         .collect()
-}
-
-fn gbion_json(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gbion")).args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// A JSON grade: a number, or null for +∞.

@@ -2,16 +2,12 @@
 //! known answers (paper 000's Sr/Ta/Zr drops, a Li–O band that does not drop, an A-site-ordered lattice),
 //! the side-by-side plot with a simulated profile, and bad input rejected with clear messages.
 
+mod common;
+
+use common::gbion;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn gbion(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gbion"))
-        .args(args)
-        .output()
-        .expect("run gbion")
-}
 
 fn json(args: &[&str]) -> Value {
     let out = gbion(args);

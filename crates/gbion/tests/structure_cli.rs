@@ -1,16 +1,12 @@
 //! `gbion quickstart`, `gbion info` and `gbion convert` end to end: the layered LSTZ0.75 cell is written,
 //! converted through every format and summarised; the summaries must agree with the known composition.
 
+mod common;
+
+use common::gbion;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
-
-fn gbion(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gbion"))
-        .args(args)
-        .output()
-        .expect("gbion runs")
-}
 
 fn info_json(path: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["info", path.to_str().unwrap(), "--json"];

@@ -1,6 +1,10 @@
 //! Round trips through the `gbion transport` inversion commands: data with known parameters are written
 //! to small files, the CLI is run with `--json`, and the reported values are checked against the truth.
 
+mod common;
+
+use common::{gbion_error as gbion_fails, gbion_json as gbion};
+
 use gbion_transport::fit::erfc::ErfcProfile;
 use gbion_transport::image::Image;
 use gbion_transport::io::write_tiff_u16;
@@ -8,25 +12,8 @@ use gbion_transport::microstructure::{Axis, Microstructure};
 use gbion_transport::solver::{Boundary1d, DiffusionProblem, End, Phase, Reservoir, Scheme, TimeStepping, simulate_1d};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 const WEEK: f64 = 7.0 * 86400.0;
-
-fn gbion(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gbion")).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "gbion {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn gbion_fails(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gbion")).args(args).output().unwrap();
-    assert!(!out.status.success(), "gbion {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Deterministic zero-mean noise of standard deviation `sigma` (uniform, from a sine hash).
 fn noise(i: usize, seed: f64, sigma: f64) -> f64 {

@@ -1,15 +1,11 @@
 //! `gbion transport model|nernst-einstein|haven|arrhenius|impedance` end to end: JSON values of paper 003's
 //! worked numbers, unit handling on the command line, plots written, and bad input rejected.
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-fn gbion(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gbion"))
-        .args(args)
-        .output()
-        .expect("run gbion")
-}
+use common::gbion;
+
+use serde_json::Value;
 
 fn json(args: &[&str]) -> Value {
     let out = gbion(args);
