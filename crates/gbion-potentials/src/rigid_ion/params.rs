@@ -39,7 +39,7 @@
 //! | --- | --- | --- | --- |
 //! | `pedone2006` | Pedone et al., J. Phys. Chem. B 110, 11780 (2006): partial charges (0.6 × formal), Morse + C/r¹² per cation–O pair and O–O, Ewald, 15 Å | Li, Ca, Sr, Ti, Zr, O (**not** La, Ta) | CaO lattice constant 4.7748 Å and energy −3771.5568 eV / 512 atoms of the LAMMPS `pair_style pedone` examples (gbion: 4.77484 Å, −3771.5563 eV); cubic SrTiO3 relaxes to a = 3.92263 Å |
 //! | `du_teter` | Du/Teter partial-charge Buckingham: Deng & Du, J. Am. Ceram. Soc. 102, 2482 (2019) (Li, Sr, Zr, O) and the original Teter La, Ti; table also in Hu et al., npj Comput. Mater. 6, 25 (2020); A exp(−r/ρ) − C/r⁶ per cation–O pair and O–O, Ewald, 15 Å (no Du/Teter core below r0) | Li, Sr, La, Ti, Zr, O (**not** Ta) | the core parameters (B, n, D, r0) printed with it are the Buckingham value, slope and curvature at r0 (La–O, Ti–O to < 1e-5); Li2O, SrO, SrTiO3 relax to 4.50575, 5.13858, 3.92058 Å |
-//! | `lstz_toy` | none: a gbion demonstration model (formal charges, Buckingham terms of the Lewis & Catlow kind, DSF Coulomb, 8 Å), **not published, not fitted** | Li, Sr, Ta, Zr, O | nothing; it is the cheap exact oracle of the learning examples and tests, and the `gbion mcmd --example` model |
+//! | `lstz_toy` | none: a gbion demonstration model (formal charges, Buckingham terms of the Lewis & Catlow kind tapered between 4 and 5 Å, DSF Coulomb α = 0.45 1/Å, 5 Å: short enough for a 5 Å MTP to learn), **not published, not fitted** | Li, Sr, Ta, Zr, O | nothing; it is the cheap exact oracle of the learning examples and tests, and the `gbion mcmd --example` model |
 //!
 //! No stored published rigid-ion set covering Ta (needed for LSTZ0.75) was found; both sets refuse
 //! structures containing it (error naming the atom).
