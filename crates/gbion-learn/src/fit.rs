@@ -148,16 +148,15 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
     let parts = (0..data.set.len())
         .into_par_iter()
         .map(|k| -> Result<(f64, Vec<f64>)> {
-            let c = &data.set.configurations[k];
-            let output = mtp.compute(&c.structure, Some(&data.lists[k]), request_for(data, k))?;
-            let r = residual(data, k, &output, weights);
+            let r = residual(data, k, &evaluate(mtp, data, k)?, weights);
             let mut grad = vec![0.0; len];
-            mtp.directional_parameter_gradient(&c.structure, &data.lists[k], &r.direction, &mut grad)?;
+            let structure = &data.set.configurations[k].structure;
+            mtp.directional_parameter_gradient(structure, &data.lists[k], &r.direction, &mut grad)?;
             Ok((r.loss, grad))
         })
         .collect::<Result<Vec<_>>>()?;
     let theta = mtp.parameter_vector();
-    let mut loss: f64 = weights.regularization * theta.iter().map(|t| t * t).sum::<f64>();
+    let mut loss = regularization(&theta, weights);
     let mut grad: Vec<f64> = theta.iter().map(|t| 2.0 * weights.regularization * t).collect();
     for (l, g) in parts {
         loss += l;
@@ -172,14 +171,20 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
 pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
     let parts = (0..data.set.len())
         .into_par_iter()
-        .map(|k| -> Result<f64> {
-            let c = &data.set.configurations[k];
-            let output = mtp.compute(&c.structure, Some(&data.lists[k]), request_for(data, k))?;
-            Ok(residual(data, k, &output, weights).loss)
-        })
+        .map(|k| -> Result<f64> { Ok(residual(data, k, &evaluate(mtp, data, k)?, weights).loss) })
         .collect::<Result<Vec<_>>>()?;
-    let theta = mtp.parameter_vector();
-    Ok(weights.regularization * theta.iter().map(|t| t * t).sum::<f64>() + parts.iter().sum::<f64>())
+    Ok(regularization(&mtp.parameter_vector(), weights) + parts.iter().sum::<f64>())
+}
+
+/// Energy, and forces and stress where configuration `k` has references for them.
+fn evaluate(mtp: &Mtp, data: &FitData, k: usize) -> Result<gbion_potentials::Output> {
+    let structure = &data.set.configurations[k].structure;
+    Ok(mtp.compute(structure, Some(&data.lists[k]), request_for(data, k))?)
+}
+
+/// λ Σ_p θ_p².
+fn regularization(theta: &[f64], weights: &LossWeights) -> f64 {
+    weights.regularization * theta.iter().map(|t| t * t).sum::<f64>()
 }
 
 /// Relative cut of singular values in the linear fit.
@@ -347,14 +352,8 @@ pub struct ErrorMetrics {
 pub fn error_metrics(mtp: &Mtp, data: &FitData) -> Result<ErrorMetrics> {
     let outputs = (0..data.set.len())
         .into_par_iter()
-        .map(|k| {
-            mtp.compute(
-                &data.set.configurations[k].structure,
-                Some(&data.lists[k]),
-                request_for(data, k),
-            )
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+        .map(|k| evaluate(mtp, data, k))
+        .collect::<Result<Vec<_>>>()?;
     let mut energy = Moments::default();
     let mut force = Moments::default();
     let mut stress = Moments::default();
