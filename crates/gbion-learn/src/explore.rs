@@ -13,7 +13,11 @@
 //! A blow-up (non-finite energy, position, velocity or force; two atoms closer than `min_distance`;
 //! T above `max_temperature`; any failure of a step, as `gbion md` counts them) ends the run cleanly: it is
 //! reported in [`Exploration::stop`] with the candidates found before it, not as an error, so an
-//! active-learning loop carries on with the other runs.
+//! active-learning loop carries on with the other runs. The last graded frame before a blow-up is kept
+//! ([`Exploration::before_blow_up`]) whatever its grade: the potential went wrong within `grade_every` steps
+//! of it, so it marks a region where the potential needs data even when the grade did not flag it (a grade
+//! measures how far a configuration lies outside the training set's span in the basis, not how wrong the
+//! fitted forces are there).
 //!
 //! The run starts from Maxwell–Boltzmann velocities at `temperature` (velocities the start carries are
 //! replaced), as `gbion md` does without a velocity file.
@@ -271,6 +275,8 @@ pub struct Exploration {
     /// MD steps completed without a blow-up.
     pub steps: u64,
     pub stop: Stop,
+    /// After a blow-up: the last graded frame before it, as a candidate (whatever its grade).
+    pub before_blow_up: Option<Candidate>,
     /// Monte Carlo move name → attempted and accepted counts (hybrid runs).
     pub mc_stats: Vec<(String, MoveStats)>,
 }
@@ -317,20 +323,25 @@ where
         grades: Vec::new(),
         steps: 0,
         stop: Stop::Completed,
+        before_blow_up: None,
         mc_stats: Vec::new(),
     };
+    let mut last_graded = None;
     let mut step_result = check_state(&state, &integrator, settings.min_distance, max_temperature);
     loop {
         if let Err(e) = step_result {
             found.stop = blow_up(state.step, e);
+            found.before_blow_up = last_graded;
             break;
         }
         found.steps = state.step;
-        if state.step.is_multiple_of(settings.grade_every)
-            && let Some(stop) = grade_frame(&state, settings, &mut grade, &mut found)?
-        {
-            found.stop = stop;
-            break;
+        if state.step.is_multiple_of(settings.grade_every) {
+            let (frame, stop) = grade_frame(&state, settings, &mut grade, &mut found)?;
+            if let Some(stop) = stop {
+                found.stop = stop;
+                break;
+            }
+            last_graded = Some(frame);
         }
         if state.step >= settings.steps {
             break;
@@ -361,13 +372,14 @@ fn blow_up(step: u64, error: gbion_dynamics::Error) -> Stop {
     }
 }
 
-/// Grade the current frame, keep it when selected; `Some(stop)` when the grade reaches the break threshold.
+/// Grade the current frame, keep it when selected; the frame as a candidate, and `Some(stop)` when the grade
+/// reaches the break threshold.
 fn grade_frame<E, G>(
     state: &MdState,
     settings: &ExploreSettings,
     grade: &mut G,
     found: &mut Exploration,
-) -> Result<Option<Stop>, ExploreError<E>>
+) -> Result<(Candidate, Option<Stop>), ExploreError<E>>
 where
     E: std::fmt::Debug + std::fmt::Display,
     G: FnMut(&Structure) -> Result<f64, E>,
@@ -378,14 +390,16 @@ where
         return Err(ExploreError::NanGrade { step });
     }
     found.grades.push((step, gamma));
+    let frame = Candidate {
+        step,
+        grade: gamma,
+        structure: candidate_frame(&state.structure),
+    };
     if gamma >= settings.select_threshold {
-        found.candidates.push(Candidate {
-            step,
-            grade: gamma,
-            structure: candidate_frame(&state.structure),
-        });
+        found.candidates.push(frame.clone());
     }
-    Ok((gamma >= settings.break_threshold).then_some(Stop::Break { step, grade: gamma }))
+    let stop = (gamma >= settings.break_threshold).then_some(Stop::Break { step, grade: gamma });
+    Ok((frame, stop))
 }
 
 /// A configuration for the oracle: positions wrapped into the cell, no velocities, no results.

@@ -196,9 +196,21 @@ const QR_CHUNK_ROWS: usize = 4096;
 /// The potential with species_coeffs and moment_coeffs fitted by weighted linear least squares for its
 /// current radial coefficients (module doc); the loss is minimised exactly in those parameters.
 pub fn fit_linear(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<Mtp> {
+    fit_linear_with_prior(mtp, data, weights, Vec::new())
+}
+
+/// [`fit_linear`] with extra rows [row | target] over (species_coeffs, moment_coeffs) added to the
+/// least-squares problem (a prior, e.g. the smoothness rows of [`crate::pair_start`]).
+pub(crate) fn fit_linear_with_prior(
+    mtp: &Mtp,
+    data: &FitData,
+    weights: &LossWeights,
+    prior: Vec<Vec<f64>>,
+) -> Result<Mtp> {
     let offsets = mtp.parameter_offsets();
     let columns = offsets.len - offsets.species;
     let mut factor = TriangularFactor::new(columns);
+    factor.push_rows(prior.into_iter())?;
     if weights.regularization > 0.0 {
         let root = weights.regularization.sqrt();
         factor.push_rows((0..columns).map(|p| {

@@ -18,7 +18,11 @@
 //!    every `[[explore]]` run from the structure with the new potential, graded every `grade_every` steps,
 //!    stopped at the first grade ≥ `select.break_threshold`; the candidates (grade ≥ `select.threshold`) of
 //!    all runs pooled and at most `select.max_batch` chosen by greedy MaxVol
-//!    ([`ActiveSet::select_batch`]) → `round_RRR/selected.extxyz`. Nothing selected: the loop has converged.
+//!    ([`ActiveSet::select_batch`]) → `round_RRR/selected.extxyz`. A run that blew up (MD with the
+//!    potential went unphysical: see [`crate::explore`]) adds its last graded frame before the blow-up to
+//!    the selection whatever its grade (within `max_batch`): the grade missed a region where the fitted
+//!    potential is wrong. Nothing selected (every run ended below the thresholds without a blow-up): the
+//!    loop has converged.
 //! 4. *label* round r: the oracle labels the selection (`oracle.parallel` at a time; failures retried, then
 //!    quarantined in `round_RRR/quarantine/` and reported); the labelled ones join `train.extxyz`; next round.
 //!
@@ -30,7 +34,7 @@ use crate::fit::{ErrorMetrics, FitData, LossWeights, error_metrics};
 use crate::grade::{ActiveSet, RowMode};
 use crate::nonlinear::NonlinearOptions;
 use crate::oracle::{Oracle, OracleKind, OracleSpec};
-use crate::train::{ReferenceEnergies, TrainOptions, train};
+use crate::train::{FitStart, ReferenceEnergies, TrainOptions, train};
 use crate::training::TrainingSet;
 use crate::{Error, Result};
 use gbion_atoms::io::{Format, WriteOptions, read_file, write_file};
@@ -123,6 +127,8 @@ pub struct FitInput {
     pub force_weight: f64,
     pub stress_weight: f64,
     pub regularization: f64,
+    /// `pair` (default) or `random`: where the first round's untrained potential starts ([`FitStart`]).
+    pub start: FitStart,
 }
 
 impl Default for FitInput {
@@ -135,6 +141,7 @@ impl Default for FitInput {
             force_weight: w.force,
             stress_weight: w.stress,
             regularization: w.regularization,
+            start: FitStart::default(),
         }
     }
 }
@@ -266,7 +273,11 @@ pub struct RoundRecord {
     pub candidates: usize,
     pub max_grade: f64,
     pub stops: Vec<String>,
+    /// Frames selected: those before blow-ups (counted in `candidates` too) and the batch chosen by MaxVol.
     pub selected: usize,
+    /// Last graded frames of runs that blew up, selected whatever their grade.
+    #[serde(default)]
+    pub blow_up_frames: usize,
     pub quarantined: usize,
 }
 
@@ -402,8 +413,9 @@ pub fn run_learn(
                 outcome.mtp.parameters().write(&layout.potential(r))?;
                 let e = &outcome.train_errors;
                 log(&format!(
-                    "round {r}: fitted on {} configurations: energy RMSE {:.3} meV/atom, force RMSE {:.4} eV/Å",
+                    "round {r}: fitted on {} configurations (start: {:?}): energy RMSE {:.3} meV/atom, force RMSE {:.4} eV/Å",
                     set.len(),
+                    outcome.start,
                     e.energy_rmse_meV_atom,
                     e.force_rmse_eV_A
                 ));
@@ -415,6 +427,7 @@ pub fn run_learn(
                     max_grade: 0.0,
                     stops: Vec::new(),
                     selected: 0,
+                    blow_up_frames: 0,
                     quarantined: 0,
                 });
                 state.phase = Phase::Explore;
@@ -425,10 +438,11 @@ pub fn run_learn(
                 let configs: Vec<Structure> = set.configurations.into_iter().map(|c| c.structure).collect();
                 let mut active = ActiveSet::from_training(&mtp, &configs, input.select.mode)?;
                 let mut pool = Vec::new();
+                let mut blown_up = Vec::new();
                 let record = state.rounds.last_mut().expect("a fitted round");
                 for (k, settings) in explore_runs.iter().enumerate() {
                     let seed = input.seed + 1000 * r as u64 + k as u64;
-                    let found = explore(structure, &mtp, settings, seed, |s| {
+                    let mut found = explore(structure, &mtp, settings, seed, |s| {
                         active.grade(&mtp, s).map(|g| g.configuration)
                     })
                     .map_err(|e| Error::Invalid(format!("round {r}, explore[{k}]: {e}")))?;
@@ -446,28 +460,37 @@ pub fn run_learn(
                         found.candidates.len()
                     ));
                     record.stops.push(stop);
+                    if let Some(frame) = found.before_blow_up.take() {
+                        found.candidates.retain(|c| c.step != frame.step);
+                        blown_up.push(frame.structure);
+                    }
                     pool.extend(found.candidates.into_iter().map(|c| c.structure));
                 }
-                record.candidates = pool.len();
-                let chosen = if pool.is_empty() {
+                blown_up.truncate(input.select.max_batch);
+                record.candidates = pool.len() + blown_up.len();
+                record.blow_up_frames = blown_up.len();
+                let room = input.select.max_batch - blown_up.len();
+                let chosen = if pool.is_empty() || room == 0 {
                     Vec::new()
                 } else {
-                    active.select_batch(&mtp, &pool, input.select.threshold, input.select.max_batch)?
+                    active.select_batch(&mtp, &pool, input.select.threshold, room)?
                 };
+                let chosen: Vec<Structure> = blown_up
+                    .into_iter()
+                    .chain(chosen.iter().map(|c| pool[c.index].clone()))
+                    .collect();
                 record.selected = chosen.len();
                 log(&format!(
-                    "round {r}: {} of {} candidates selected",
+                    "round {r}: {} of {} candidates selected ({} frames before blow-ups)",
                     chosen.len(),
-                    pool.len()
+                    record.candidates,
+                    record.blow_up_frames
                 ));
                 if chosen.is_empty() {
                     state.converged = true;
                     state.phase = Phase::Done;
                 } else {
-                    write_frames(
-                        &layout.selected(r),
-                        chosen.iter().map(|c| pool[c.index].clone()).collect(),
-                    )?;
+                    write_frames(&layout.selected(r), chosen)?;
                     state.phase = Phase::Label;
                 }
             }
@@ -533,6 +556,7 @@ fn train_options(input: &LearnInput) -> TrainOptions {
         },
         reference_energies: ReferenceEnergies::Fit,
         seed: input.seed,
+        start: input.fit.start,
     }
 }
 

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use gbion_learn::fit::{ErrorMetrics, LossWeights};
 use gbion_learn::nonlinear::NonlinearOptions;
-use gbion_learn::train::{ReferenceEnergies, TrainOptions, train};
+use gbion_learn::train::{FitStart, ReferenceEnergies, TrainOptions, train};
 use gbion_learn::training::TrainingSet;
 use gbion_potentials::mtp::{Mtp, MtpParameters};
 use serde_json::{Map, Value, json};
@@ -77,6 +77,10 @@ pub struct TrainArgs {
     /// Seed of the starting radial coefficients of an untrained potential.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Start of an untrained potential: `pair` (the least-squares pair potential in its radial basis, then
+    /// many-body terms) or `random` (seeded radial coefficients).
+    #[arg(long, default_value = "pair")]
+    pub start: FitStart,
     #[arg(long)]
     pub json: bool,
 }
@@ -123,6 +127,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
         reference_energies: parse_reference_energies(&args.reference_energies, species.len())?,
         seed: args.seed,
+        start: args.start,
     };
     let mut progress = Progress::new(args.json, "iterations");
     let total = args.iterations as u64;
@@ -159,6 +164,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         "final_loss".into(),
         json!(outcome.nonlinear.as_ref().map(|r| r.final_loss)),
     );
+    report.insert("start".into(), json!(outcome.start));
     report.insert("fit_seconds".into(), json!(outcome.fit_seconds));
     let evaluations = outcome.nonlinear.as_ref().map_or(0, |r| r.evaluations).max(1);
     report.insert(

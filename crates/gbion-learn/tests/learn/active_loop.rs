@@ -1,5 +1,6 @@
 //! The active-learning loop on a small LSTZ0.75 cell with the built-in LSTZ toy oracle: it converges
-//! (a round selects nothing), its bookkeeping adds up (oracle calls, training set, state on disk), an
+//! (a round selects nothing) to a potential that reproduces the oracle on an independent 1573 K MD
+//! validation set (issue 9's targets: force RMSE ≤ 0.1 eV/Å, energy RMSE ≤ 5 meV/atom), its bookkeeping adds up (oracle calls, training set, state on disk), an
 //! interrupted loop resumes to the same potential bit for bit, a loop stopped at `max_rounds` continues
 //! when allowed more, and bad inputs are clear errors.
 
@@ -23,8 +24,11 @@ fn lstz() -> Structure {
     .structure
 }
 
-/// A small loop: level-6 MTP, 10 start configurations, two short 300 K / 1000 K explorations per round.
-fn input(max_rounds: usize) -> LearnInput {
+/// A small loop: an MTP of `level` with the oracle's 5 Å range, 10 start configurations, two short 300 K /
+/// 1600 K explorations per round (the hot one longer than the validation run), validation by oracle MD at
+/// 1573 K. (At level 6 the loop converges too, but its few basis functions grade the hot runs' new Li–Li
+/// contacts as interpolation, so the validation's closest Li pairs, never in the training set, are off.)
+fn input(max_rounds: usize, level: usize) -> LearnInput {
     let text = format!(
         r#"
 seed = 3
@@ -33,10 +37,10 @@ max_rounds = {max_rounds}
 species = ["Li", "Sr", "Ta", "Zr", "O"]
 structure = "unused: the tests pass the structure"
 [potential]
-level = 6
+level = {level}
 min_dist = 1.5
-max_dist = 4.5
-radial_basis_size = 6
+max_dist = 5.0
+radial_basis_size = 8
 [start]
 count = 10
 [fit]
@@ -54,14 +58,14 @@ steps = 60
 timestep = "1 fs"
 grade_every = 10
 [[explore]]
-temperature = "1000 K"
-steps = 60
+temperature = "1600 K"
+steps = 200
 timestep = "1 fs"
 grade_every = 10
 [validation]
-temperature = "1000 K"
-steps = 100
-every = 50
+temperature = "1573 K"
+steps = 60
+every = 30
 "#
     );
     LearnInput::parse(&text, Path::new("test.toml")).unwrap()
@@ -75,7 +79,7 @@ fn state(dir: &Path) -> LearnState {
 fn a_small_loop_converges_and_its_bookkeeping_adds_up() {
     let dir = tempfile::tempdir().unwrap();
     let mut lines = Vec::new();
-    let summary = run_learn(&input(6), &lstz(), dir.path(), false, &mut |l| {
+    let summary = run_learn(&input(6, 6), &lstz(), dir.path(), false, &mut |l| {
         lines.push(l.to_string())
     })
     .unwrap();
@@ -102,9 +106,10 @@ fn a_small_loop_converges_and_its_bookkeeping_adds_up() {
     assert!(summary.potential.exists());
     let valid = summary.valid_errors.unwrap();
     assert_eq!(valid.configurations, 2);
-    assert!(valid.force_rmse_eV_A.is_finite() && summary.train_errors.energy_rmse_meV_atom.is_finite());
+    assert!(valid.force_rmse_eV_A <= 0.1, "{valid:?}\n{lines:#?}");
+    assert!(valid.energy_rmse_meV_atom <= 5.0, "{valid:?}\n{lines:#?}");
     // A second run into the same directory is refused rather than mixed with the first.
-    let again = run_learn(&input(6), &lstz(), dir.path(), false, &mut |_| {});
+    let again = run_learn(&input(6, 6), &lstz(), dir.path(), false, &mut |_| {});
     assert!(again.unwrap_err().to_string().contains("--resume"));
 }
 
@@ -112,7 +117,7 @@ fn a_small_loop_converges_and_its_bookkeeping_adds_up() {
 fn an_interrupted_loop_resumes_to_the_same_potential() {
     let whole = tempfile::tempdir().unwrap();
     let mut lines = 0;
-    let summary = run_learn(&input(3), &lstz(), whole.path(), false, &mut |_| lines += 1).unwrap();
+    let summary = run_learn(&input(3, 6), &lstz(), whole.path(), false, &mut |_| lines += 1).unwrap();
     let expected = std::fs::read(&summary.potential).unwrap();
     // Interrupt after a log line, then resume: line 3 (a fit done but not yet recorded), one in the middle,
     // and the last (the final exploration done, its state not yet written). Lines 1–2 come before the first
@@ -124,7 +129,7 @@ fn an_interrupted_loop_resumes_to_the_same_potential() {
         let dir = tempfile::tempdir().unwrap();
         let mut seen = 0;
         let interrupted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_learn(&input(3), &lstz(), dir.path(), false, &mut |_| {
+            run_learn(&input(3, 6), &lstz(), dir.path(), false, &mut |_| {
                 seen += 1;
                 if seen == stop_after {
                     panic!("killed");
@@ -132,7 +137,7 @@ fn an_interrupted_loop_resumes_to_the_same_potential() {
             })
         }));
         assert!(interrupted.is_err());
-        let resumed = run_learn(&input(3), &lstz(), dir.path(), true, &mut |_| {}).unwrap();
+        let resumed = run_learn(&input(3, 6), &lstz(), dir.path(), true, &mut |_| {}).unwrap();
         assert_eq!(resumed.oracle_calls, summary.oracle_calls, "stop after {stop_after}");
         let relative = summary.potential.strip_prefix(whole.path()).unwrap();
         assert_eq!(resumed.potential, dir.path().join(relative));
@@ -147,13 +152,13 @@ fn an_interrupted_loop_resumes_to_the_same_potential() {
 #[test]
 fn a_loop_stopped_at_max_rounds_continues_when_allowed_more() {
     let dir = tempfile::tempdir().unwrap();
-    let first = run_learn(&input(1), &lstz(), dir.path(), false, &mut |_| {}).unwrap();
+    let first = run_learn(&input(1, 6), &lstz(), dir.path(), false, &mut |_| {}).unwrap();
     assert_eq!(first.history.len(), 1);
     if first.converged {
         return; // nothing left to continue
     }
     assert_eq!(state(dir.path()).phase, Phase::Done);
-    let more = run_learn(&input(6), &lstz(), dir.path(), true, &mut |_| {}).unwrap();
+    let more = run_learn(&input(6, 6), &lstz(), dir.path(), true, &mut |_| {}).unwrap();
     assert!(more.history.len() > 1);
     assert_eq!(more.history[0], first.history[0]);
 }
@@ -161,12 +166,12 @@ fn a_loop_stopped_at_max_rounds_continues_when_allowed_more() {
 #[test]
 fn bad_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let err = run_learn(&input(2), &lstz(), dir.path(), true, &mut |_| {}).unwrap_err();
+    let err = run_learn(&input(2, 6), &lstz(), dir.path(), true, &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("nothing to resume"), "{err}");
     let text = "species = [\"O\"]\nstructure = \"x\"\n[potential]\nlevel = 6\n[oracle]\nkind = \"potential\"\npotential = \"builtin:lstz_toy\"\nexplore = []\ncolour = 1\n";
     let err = LearnInput::parse(text, Path::new("bad.toml")).unwrap_err().to_string();
     assert!(err.contains("bad.toml") && err.contains("colour"), "{err}");
-    let mut bad_explore = input(2);
+    let mut bad_explore = input(2, 6);
     bad_explore.explore[0].insert("temperature".into(), toml::Value::String("-5 K".into()));
     let err = bad_explore.explore_settings().unwrap_err().to_string();
     assert!(err.contains("explore[0]"), "{err}");

@@ -91,6 +91,15 @@ impl Mtp {
         self.model.max_dist
     }
 
+    /// The radial basis at distance `r` (Å): Q_k(r) = scaling·T_k(s)·(max_dist − r)² and dQ_k/dr, k <
+    /// radial_basis_size (kernel module doc); the radial functions are f_μ(r) = Σ_k c[t_i][t_j][μ][k] Q_k(r).
+    pub fn radial_basis(&self, r: f64) -> (Vec<f64>, Vec<f64>) {
+        let size = self.parameters.radial_basis_size;
+        let (mut values, mut derivatives) = (vec![0.0; size], vec![0.0; size]);
+        self.model.radial_basis(r, &mut values, &mut derivatives);
+        (values, derivatives)
+    }
+
     /// The values of the basis functions of one site, M_{alpha_moment_mapping[k]} for
     /// k < alpha_scalar_moments, before they are weighted by `moment_coeffs` (so the site energy is
     /// species_coeffs[t] + Σ_k moment_coeffs[k] · value[k]). Needs the radial coefficients and the species
