@@ -42,7 +42,10 @@
 //! | `lstz_toy` | none: a gbion demonstration model (formal charges, Buckingham terms of the Lewis & Catlow kind tapered between 4 and 5 Å, DSF Coulomb α = 0.45 1/Å, 5 Å: short enough for a 5 Å MTP to learn), **not published, not fitted** | Li, Sr, Ta, Zr, O | nothing; it is the cheap exact oracle of the learning examples and tests, and the `gbion mcmd --example` model |
 //!
 //! No stored published rigid-ion set covering Ta (needed for LSTZ0.75) was found; both sets refuse
-//! structures containing it (error naming the atom).
+//! structures containing it (error naming the atom). The softBV bond-valence site-energy table (Morse
+//! D0, Rmin, α per cation–anion pair, Ta⁵⁺–O included; stored copies in shuhebing/cavd and
+//! FALL-ML/materials-discovery, no citation in either) is not a crystal force field: it has no
+//! anion–anion term and describes one mobile ion in a fixed framework, so it is not shipped.
 
 use super::pair::{CutoffMode, PairForm, PairTerm};
 use crate::{Error, Result};
