@@ -61,6 +61,27 @@ pub const DEFAULT_STOP_THRESHOLD: f64 = 10.0;
 /// divided by the column's scale) exceeds `SPAN_TOLERANCE` times its largest scaled |entry|.
 pub const SPAN_TOLERANCE: f64 = 1e-7;
 
+/// Serde for a grade that may be +∞ (a configuration outside the training span; JSON has no infinity):
+/// +∞ is written as `null` and `null` reads back as +∞, as `gbion grade --json` shows it. A NaN grade is
+/// an error (grades are never NaN). Use with `#[serde(with = "gbion_learn::grade::grade_json")]`.
+pub mod grade_json {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(grade: &f64, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if grade.is_finite() {
+            serializer.serialize_f64(*grade)
+        } else if *grade == f64::INFINITY {
+            serializer.serialize_none()
+        } else {
+            Err(serde::ser::Error::custom(format!("the grade {grade} cannot be stored")))
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::INFINITY))
+    }
+}
+
 /// Everything that can go wrong with active sets and grades.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
