@@ -10,9 +10,10 @@
 //! uses one row per atom (MLIP-3's default, site-energy weighting); [`RowMode::Configuration`] one row per
 //! configuration, the sum Σ_i b(x_i) = ∂E/∂θ, and optionally (MLIP's select-add `--force-weight`,
 //! `--stress-weight`; [`EquationWeights`]) its force rows ∂F_{i,d}/∂θ and virial rows ∂(σ_v V)/∂θ
-//! ([`Mtp::linear_rows`]), each kind multiplied by its weight. The per-species constants are included: they are fitted
-//! with the moment coefficients, and without them a site whose centre species the training set lacks (or a
-//! composition it never varied) would look interpolative although its energy offset is undetermined.
+//! ([`Mtp::linear_rows`]), each kind multiplied by its weight. The per-species constants are included:
+//! they are fitted with the moment coefficients, and without them a site whose centre species the training
+//! set lacks (or a composition it never varied) would look interpolative although its energy offset is
+//! undetermined.
 //!
 //! **Active set and grade.** Of all candidate rows B (n × m) the active set A is the m × m submatrix of
 //! (locally) maximal |det A| found by MaxVol with pair swaps ([`maxvol`]): D-optimal (globally maximal
@@ -36,7 +37,9 @@
 //! (MLIP-2 `select:threshold` / `select:threshold-break`, MLIP-3 `threshold_save` / `threshold_break`; the
 //! option names and defaults were not checked against MLIP's source here): configurations above
 //! [`DEFAULT_SELECT_THRESHOLD`] are worth computing with the oracle, above [`DEFAULT_STOP_THRESHOLD`] the
-//! potential is not to be trusted at all (MLIP stops the MD).
+//! potential is not to be trusted at all (MLIP stops the MD). MLIP-2's `mlp help select-add` (as quoted in
+//! third-party scripts, not its source) gives `--select-threshold` default 1.1 and `--swap-threshold`
+//! 1.0000001 for the command itself; [`SWAP_TOLERANCE`] here is 1e-6.
 //!
 //! The active set is tied to the basis and radial coefficients it was built with (a fingerprint of them and
 //! the species map are checked) but not to the energy coefficients; it is written as JSON (`file`).

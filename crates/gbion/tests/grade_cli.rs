@@ -267,11 +267,12 @@ fn configuration_mode_select_with_force_and_stress_weights_agrees_with_the_libra
     );
     let mtp_arg = mtp_path();
     let mtp_arg = mtp_arg.to_str().unwrap();
-    let select = |extra: &[&str]| {
+    /// `gbion select` in configuration mode with `extra` arguments.
+    fn select<'a>(mtp: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         let mut args = vec![
             "select",
             "--potential",
-            mtp_arg,
+            mtp,
             "--species",
             "Zr,O",
             "--mode",
@@ -279,29 +280,32 @@ fn configuration_mode_select_with_force_and_stress_weights_agrees_with_the_libra
         ];
         args.extend_from_slice(extra);
         args
-    };
+    }
     let (train, pool_file, out, als) = (
         path("train.extxyz"),
         path("pool.extxyz"),
         path("selected.extxyz"),
         path("active.json"),
     );
-    let selected = gbion_json(&select(&[
-        "--train",
-        &train,
-        &pool_file,
-        "--force-weight",
-        "0.5",
-        "--stress-weight",
-        "0.1",
-        "--max",
-        "2",
-        "-o",
-        &out,
-        "--active-set-out",
-        &als,
-        "--json",
-    ]));
+    let selected = gbion_json(&select(
+        mtp_arg,
+        &[
+            "--train",
+            &train,
+            &pool_file,
+            "--force-weight",
+            "0.5",
+            "--stress-weight",
+            "0.1",
+            "--max",
+            "2",
+            "-o",
+            &out,
+            "--active-set-out",
+            &als,
+            "--json",
+        ],
+    ));
     let mtp = mtp();
     let weights = EquationWeights::new(1.0, 0.5, 0.1).unwrap();
     let mut active = ActiveSet::from_training_weighted(&mtp, &training, RowMode::Configuration, weights).unwrap();
@@ -346,15 +350,10 @@ fn configuration_mode_select_with_force_and_stress_weights_agrees_with_the_libra
         );
     }
     // Weights are for an active set built from --train in configuration mode.
-    let err = gbion_error(&select(&[
-        "--active-set",
-        &als,
-        &pool_file,
-        "--force-weight",
-        "1",
-        "-o",
-        &out,
-    ]));
+    let err = gbion_error(&select(
+        mtp_arg,
+        &["--active-set", &als, &pool_file, "--force-weight", "1", "-o", &out],
+    ));
     assert!(err.contains("has its own"), "{err}");
     let err = gbion_error(&[
         "select",

@@ -18,8 +18,9 @@
 //! }
 //! ```
 //!
-//! `atom` is null in configuration mode. A file without `weights` has the defaults (MLIP's 1, 0, 0). Numbers are written in the shortest form that reads back to the
-//! same `f64`, so a file round-trips exactly; A⁻¹ is recomputed on reading.
+//! `atom` is null in configuration mode. A file without `weights` has the defaults (MLIP's 1, 0, 0).
+//! Numbers are written in the shortest form that reads back to the same `f64`, so a file round-trips
+//! exactly; A⁻¹ is recomputed on reading.
 
 use super::{
     ActiveRow, ActiveSet, EquationWeights, Error, PotentialId, Result, RowMode, RowOrigin, check_weights, maxvol,
