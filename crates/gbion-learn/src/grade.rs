@@ -8,12 +8,17 @@
 //! unit vector of the centre's type and B_k the basis values ([`Mtp::site_bases`]). So a row has
 //! p = S + K entries ([`parameter_count`]), all the parameters the energy is linear in. [`RowMode::Site`]
 //! uses one row per atom (MLIP-3's default, site-energy weighting); [`RowMode::Configuration`] one row per
-//! configuration, the sum Σ_i b(x_i) = ∂E/∂θ. The per-species constants are included: they are fitted
-//! with the moment coefficients, and without them a site whose centre species the training set lacks (or a
-//! composition it never varied) would look interpolative although its energy offset is undetermined.
+//! configuration, the sum Σ_i b(x_i) = ∂E/∂θ, and optionally (MLIP's select-add `--force-weight`,
+//! `--stress-weight`; [`EquationWeights`]) its force rows ∂F_{i,d}/∂θ and virial rows ∂(σ_v V)/∂θ
+//! ([`Mtp::linear_rows`]), each kind multiplied by its weight. The per-species constants are included:
+//! they are fitted with the moment coefficients, and without them a site whose centre species the training
+//! set lacks (or a composition it never varied) would look interpolative although its energy offset is
+//! undetermined.
 //!
 //! **Active set and grade.** Of all candidate rows B (n × m) the active set A is the m × m submatrix of
-//! (locally) maximal |det A| found by MaxVol ([`maxvol`]); the grade of a row b is
+//! (locally) maximal |det A| found by MaxVol with pair swaps ([`maxvol`]): D-optimal (globally maximal
+//! |det|, to the factor 1 + [`SWAP_TOLERANCE`]) when min(m, n − m) ≤ 2, within a Hadamard bound otherwise
+//! (the D-optimal choice is NP-hard in general; see the `maxvol` module). The grade of a row b is
 //! γ(b) = max_j |(b A⁻¹)_j|, the largest factor by which |det A| grows when b replaces a row
 //! of A. Rows of A have γ = 1 exactly, rows of the training set γ ≤ 1 + [`SWAP_TOLERANCE`]; γ > 1 is
 //! extrapolation. A configuration's grade is the largest grade of its rows; an atom's grade (site mode) is
@@ -32,7 +37,9 @@
 //! (MLIP-2 `select:threshold` / `select:threshold-break`, MLIP-3 `threshold_save` / `threshold_break`; the
 //! option names and defaults were not checked against MLIP's source here): configurations above
 //! [`DEFAULT_SELECT_THRESHOLD`] are worth computing with the oracle, above [`DEFAULT_STOP_THRESHOLD`] the
-//! potential is not to be trusted at all (MLIP stops the MD).
+//! potential is not to be trusted at all (MLIP stops the MD). MLIP-2's `mlp help select-add` (as quoted in
+//! third-party scripts, not its source) gives `--select-threshold` default 1.1 and `--swap-threshold`
+//! 1.0000001 for the command itself; [`SWAP_TOLERANCE`] here is 1e-6.
 //!
 //! The active set is tied to the basis and radial coefficients it was built with (a fingerprint of them and
 //! the species map are checked) but not to the energy coefficients; it is written as JSON (`file`).
@@ -40,7 +47,7 @@
 mod file;
 mod maxvol;
 
-pub use maxvol::{RANK_TOLERANCE, SWAP_TOLERANCE, column_scales, independent_columns, maxvol};
+pub use maxvol::{PAIR_SWAP_BUDGET, RANK_TOLERANCE, SWAP_TOLERANCE, column_scales, independent_columns, maxvol};
 
 use faer::{Mat, MatRef};
 use gbion_atoms::{ListKind, NeighborList, Structure};
@@ -56,6 +63,27 @@ pub const DEFAULT_STOP_THRESHOLD: f64 = 10.0;
 /// A row is outside the span of the active rows when the largest |residual| of its dropped columns (each
 /// divided by the column's scale) exceeds `SPAN_TOLERANCE` times its largest scaled |entry|.
 pub const SPAN_TOLERANCE: f64 = 1e-7;
+
+/// Serde for a grade that may be +∞ (a configuration outside the training span; JSON has no infinity):
+/// +∞ is written as `null` and `null` reads back as +∞, as `gbion grade --json` shows it. A NaN grade is
+/// an error (grades are never NaN). Use with `#[serde(with = "gbion_learn::grade::grade_json")]`.
+pub mod grade_json {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(grade: &f64, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if grade.is_finite() {
+            serializer.serialize_f64(*grade)
+        } else if *grade == f64::INFINITY {
+            serializer.serialize_none()
+        } else {
+            Err(serde::ser::Error::custom(format!("the grade {grade} cannot be stored")))
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::INFINITY))
+    }
+}
 
 /// Everything that can go wrong with active sets and grades.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +108,52 @@ pub enum Error {
 
 /// Result with the grade module's error.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// The weights of a configuration's equations in [`RowMode::Configuration`]: its energy row ∂E/∂θ
+/// (eV per unit coefficient), its 3N force rows ∂F_{i,d}/∂θ (eV/Å) and its 6 virial rows ∂(σ_v V)/∂θ (eV;
+/// the stress times the volume, as MLIP's `.cfg` stores stresses; the sign does not change any grade) are
+/// multiplied by them, and the kinds of weight 0 are left out. These are MLIP's `select-add` options
+/// `--energy-weight`, `--force-weight`, `--stress-weight` with their defaults 1, 0, 0 (as `mlp help
+/// select-add` of MLIP-2 lists them; MLIP's `--weighting` scaling with the number of atoms is not
+/// reproduced). Force and virial rows need a cell periodic in all directions ([`Mtp::linear_rows`]).
+/// Site mode has one row per atom and no weights.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EquationWeights {
+    pub energy: f64,
+    pub force: f64,
+    pub stress: f64,
+}
+
+impl Default for EquationWeights {
+    fn default() -> EquationWeights {
+        EquationWeights {
+            energy: 1.0,
+            force: 0.0,
+            stress: 0.0,
+        }
+    }
+}
+
+impl EquationWeights {
+    /// Checked weights: finite, ≥ 0, not all 0.
+    pub fn new(energy: f64, force: f64, stress: f64) -> Result<EquationWeights> {
+        let weights = EquationWeights { energy, force, stress };
+        let all = [energy, force, stress];
+        if all.iter().all(|w| w.is_finite() && *w >= 0.0) && all.iter().any(|&w| w > 0.0) {
+            Ok(weights)
+        } else {
+            Err(Error::Invalid(format!(
+                "equation weights must be finite and ≥ 0, not all 0; got energy {energy}, force {force}, stress \
+                 {stress}"
+            )))
+        }
+    }
+
+    /// Whether the rows need [`Mtp::linear_rows`] (force or virial rows).
+    fn needs_derivatives(&self) -> bool {
+        self.force > 0.0 || self.stress > 0.0
+    }
+}
 
 /// Which rows the active set is built from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +294,51 @@ pub fn rows(mtp: &Mtp, structure: &Structure, mode: RowMode) -> Result<Vec<Vec<f
     })
 }
 
+/// The rows of a structure with equation weights: [`rows`] in site mode (where only the default weights
+/// are accepted); in configuration mode the weighted energy, force and virial rows of [`EquationWeights`],
+/// in that order, kinds of weight 0 left out.
+pub fn weighted_rows(
+    mtp: &Mtp,
+    structure: &Structure,
+    mode: RowMode,
+    weights: &EquationWeights,
+) -> Result<Vec<Vec<f64>>> {
+    check_weights(mode, weights)?;
+    if !weights.needs_derivatives() {
+        let mut rows = rows(mtp, structure, mode)?;
+        rows.iter_mut().flatten().for_each(|v| *v *= weights.energy);
+        return Ok(rows);
+    }
+    let list = NeighborList::build(structure, mtp.cutoff(), 0.0, ListKind::Full)?;
+    let linear = mtp.linear_rows(structure, &list)?;
+    let volume = structure.cell.volume();
+    let kinds = [
+        (&linear.energy, weights.energy),
+        (&linear.forces, weights.force),
+        (&linear.stress, weights.stress * volume),
+    ];
+    Ok(kinds
+        .into_iter()
+        .filter(|&(_, weight)| weight > 0.0)
+        .flat_map(|(values, weight)| {
+            values
+                .chunks(linear.columns)
+                .map(move |row| row.iter().map(|v| weight * v).collect())
+        })
+        .collect())
+}
+
+/// Weights other than the default are for configuration mode only.
+fn check_weights(mode: RowMode, weights: &EquationWeights) -> Result<()> {
+    EquationWeights::new(weights.energy, weights.force, weights.stress)?;
+    if mode == RowMode::Site && *weights != EquationWeights::default() {
+        return Err(Error::Invalid(format!(
+            "equation weights {weights:?} need configuration mode (site mode has one energy row per atom)"
+        )));
+    }
+    Ok(())
+}
+
 /// What an active set must match in a potential: the species map and the basis with its radial
 /// coefficients.
 #[derive(Clone, Debug, PartialEq)]
@@ -281,6 +400,7 @@ fn fingerprint(p: &MtpParameters) -> String {
 #[derive(Clone, Debug)]
 pub struct ActiveSet {
     mode: RowMode,
+    weights: EquationWeights,
     potential: PotentialId,
     /// The parameter columns (indices into species_coeffs ++ moment_coeffs) A is restricted to, ascending.
     columns: Vec<usize>,
@@ -296,22 +416,35 @@ pub struct ActiveSet {
 
 impl ActiveSet {
     /// The active set of a training set: MaxVol over all rows of all configurations (see the module
-    /// documentation for the rank-deficient case). An error when no configuration gives a non-zero row.
+    /// documentation for the rank-deficient case), with the default [`EquationWeights`]. An error when no
+    /// configuration gives a non-zero row.
     pub fn from_training(mtp: &Mtp, configs: &[Structure], mode: RowMode) -> Result<ActiveSet> {
+        ActiveSet::from_training_weighted(mtp, configs, mode, EquationWeights::default())
+    }
+
+    /// [`ActiveSet::from_training`] with the rows of [`weighted_rows`]; grades and selections of this
+    /// active set use the same weights.
+    pub fn from_training_weighted(
+        mtp: &Mtp,
+        configs: &[Structure],
+        mode: RowMode,
+        weights: EquationWeights,
+    ) -> Result<ActiveSet> {
         let mut candidates = Vec::new();
         for (c, structure) in configs.iter().enumerate() {
-            candidates.extend(origin_rows(rows(mtp, structure, mode)?, c, mode));
+            candidates.extend(origin_rows(weighted_rows(mtp, structure, mode, &weights)?, c, mode));
         }
         let p = parameter_count(mtp);
         let full = Mat::from_fn(candidates.len(), p, |i, k| candidates[i].values[k]);
         let scales = column_scales(full.as_ref());
-        ActiveSet::choose(mode, PotentialId::of(mtp), configs.len(), candidates, scales, None)
+        let kind = RowKind { mode, weights };
+        ActiveSet::choose(kind, PotentialId::of(mtp), configs.len(), candidates, scales, None)
     }
 
     /// MaxVol over `candidates`: on the given columns from the given start rows (`layout`), or on freshly
     /// chosen independent columns from the pivoted-QR start. `scales` are the columns' largest |entries|.
     fn choose(
-        mode: RowMode,
+        kind: RowKind,
         potential: PotentialId,
         configurations: usize,
         candidates: Vec<ActiveRow>,
@@ -345,7 +478,8 @@ impl ActiveSet {
         let inverse = maxvol::inverse(restrict(full.as_ref(), &columns).as_ref(), &active)?;
         let rows = active.iter().map(|&i| candidates[i].clone()).collect();
         Ok(ActiveSet {
-            mode,
+            mode: kind.mode,
+            weights: kind.weights,
             potential,
             columns,
             scales,
@@ -358,6 +492,16 @@ impl ActiveSet {
     /// The row mode.
     pub fn mode(&self) -> RowMode {
         self.mode
+    }
+
+    /// The equation weights of configuration mode (the defaults in site mode).
+    pub fn weights(&self) -> EquationWeights {
+        self.weights
+    }
+
+    /// The rows of a structure as this active set weighs them.
+    fn rows_of(&self, mtp: &Mtp, structure: &Structure) -> Result<Vec<Vec<f64>>> {
+        weighted_rows(mtp, structure, self.mode, &self.weights)
     }
 
     /// The parameter columns (indices into species_coeffs ++ moment_coeffs) the active set uses; m of p.
@@ -380,7 +524,7 @@ impl ActiveSet {
     /// the active set was built with.
     pub fn grade(&self, mtp: &Mtp, structure: &Structure) -> Result<Grade> {
         self.check_potential(mtp)?;
-        let grades = self.grade_rows(&rows(mtp, structure, self.mode)?)?;
+        let grades = self.grade_rows(&self.rows_of(mtp, structure)?)?;
         Ok(Grade {
             configuration: grades.iter().fold(0.0, |m, &g| m.max(g)),
             per_atom: (self.mode == RowMode::Site).then_some(grades),
@@ -433,7 +577,7 @@ impl ActiveSet {
     ) -> Result<Vec<Selection>> {
         self.check_potential(mtp)?;
         check_threshold(threshold, "select")?;
-        let pool_rows: Vec<Vec<Vec<f64>>> = pool.iter().map(|s| rows(mtp, s, self.mode)).collect::<Result<_>>()?;
+        let pool_rows: Vec<Vec<Vec<f64>>> = pool.iter().map(|s| self.rows_of(mtp, s)).collect::<Result<_>>()?;
         let mut remaining: Vec<usize> = (0..pool.len()).collect();
         let mut selected = Vec::new();
         while selected.len() < max_batch {
@@ -465,8 +609,12 @@ impl ActiveSet {
             .map(|(old, new)| old.max(new))
             .collect();
         let layout = in_span.then(|| (self.columns.clone(), (0..self.rows.len()).collect()));
+        let kind = RowKind {
+            mode: self.mode,
+            weights: self.weights,
+        };
         *self = ActiveSet::choose(
-            self.mode,
+            kind,
             self.potential.clone(),
             self.configurations + 1,
             candidates,
@@ -493,6 +641,13 @@ impl ActiveSet {
             given.fingerprint
         )))
     }
+}
+
+/// The row mode and equation weights an active set is built with.
+#[derive(Clone, Copy)]
+struct RowKind {
+    mode: RowMode,
+    weights: EquationWeights,
 }
 
 /// The rows of configuration `configuration` with their origins.

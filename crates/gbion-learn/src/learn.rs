@@ -268,9 +268,10 @@ pub struct RoundRecord {
     pub round: usize,
     pub train_configurations: usize,
     pub train_errors: ErrorMetrics,
-    /// Frames with grade ≥ select over all runs, the largest grade seen (f64::MAX for a configuration
-    /// outside the training span, whose grade is +∞), and how each run ended.
+    /// Frames with grade ≥ select over all runs, the largest grade seen (+∞ for a configuration outside
+    /// the training span, stored as null in JSON), and how each run ended.
     pub candidates: usize,
+    #[serde(with = "crate::grade::grade_json")]
     pub max_grade: f64,
     pub stops: Vec<String>,
     /// Frames selected: those before blow-ups (counted in `candidates` too) and the batch chosen by MaxVol.
@@ -447,8 +448,7 @@ pub fn run_learn(
                     })
                     .map_err(|e| Error::Invalid(format!("round {r}, explore[{k}]: {e}")))?;
                     let max = found.grades.iter().map(|g| g.1).fold(0.0, f64::max);
-                    // JSON has no infinity: a grade outside the training span is stored as f64::MAX.
-                    record.max_grade = record.max_grade.max(max.min(f64::MAX));
+                    record.max_grade = record.max_grade.max(max);
                     let stop = match &found.stop {
                         Stop::Completed => format!("completed {} steps", found.steps),
                         Stop::Break { step, grade } => format!("break at step {step} (grade {grade:.3})"),

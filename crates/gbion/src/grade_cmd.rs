@@ -12,7 +12,8 @@ use clap::{Args, ValueEnum};
 use gbion_atoms::io::{self, Format, WriteOptions};
 use gbion_atoms::{InfoValue, Property, Structure};
 use gbion_learn::grade::{
-    ActiveSet, DEFAULT_SELECT_THRESHOLD, DEFAULT_STOP_THRESHOLD, RowMode, Thresholds, Verdict, parameter_count,
+    ActiveSet, DEFAULT_SELECT_THRESHOLD, DEFAULT_STOP_THRESHOLD, EquationWeights, RowMode, Thresholds, Verdict,
+    parameter_count,
 };
 use gbion_potentials::Potential;
 use gbion_potentials::mtp::Mtp;
@@ -37,6 +38,7 @@ rows (e.g. a species or a composition the training set lacks); its status is sto
 /// The schema of `gbion select --json` (shown by `gbion select --help`).
 pub const SELECT_JSON: &str = "JSON output (--json), one object:
   {\"mode\": \"site\" | \"configuration\",   row mode of the active set
+   \"weights\": {\"energy\": 1, \"force\": 0, \"stress\": 0},  equation weights (configuration mode)
    \"threshold\": 2.1,                   selection threshold
    \"active_set_rows\": 11,              rows of the starting active set (= parameters it determines)
    \"parameters\": 11,                   linear parameters of the MTP (species + moment coefficients)
@@ -120,6 +122,16 @@ pub struct SelectArgs {
     /// Row mode of an active set built from --train (an --active-set file has its own).
     #[arg(long, value_enum, default_value = "site")]
     pub mode: ModeArg,
+    /// Weight of each configuration's energy row, with --mode configuration and --train (MLIP select-add's
+    /// --energy-weight; default 1).
+    #[arg(long)]
+    pub energy_weight: Option<f64>,
+    /// Weight of its 3N force rows ∂F/∂θ (MLIP's --force-weight; default 0: no force rows).
+    #[arg(long)]
+    pub force_weight: Option<f64>,
+    /// Weight of its 6 virial rows ∂(σV)/∂θ (MLIP's --stress-weight; default 0: no stress rows).
+    #[arg(long)]
+    pub stress_weight: Option<f64>,
     /// Pool files: candidate configurations (every frame).
     #[arg(required = true)]
     pub pool: Vec<PathBuf>,
@@ -187,6 +199,7 @@ struct Selected {
 #[derive(Serialize)]
 struct SelectReport {
     mode: RowMode,
+    weights: EquationWeights,
     threshold: f64,
     active_set_rows: usize,
     parameters: usize,
@@ -291,8 +304,16 @@ pub fn grade(args: GradeArgs) -> Result<()> {
 
 pub fn select(args: SelectArgs) -> Result<()> {
     let mtp = load_mtp(&args.mtp)?;
+    let weights = [args.energy_weight, args.force_weight, args.stress_weight];
     let mut active = match (&args.active_set, &args.train) {
-        (Some(path), _) => ActiveSet::read(path)?,
+        (Some(path), _) => {
+            if weights.iter().any(Option::is_some) {
+                bail!(
+                    "--energy-weight, --force-weight and --stress-weight apply to --train; the active set has its own"
+                );
+            }
+            ActiveSet::read(path)?
+        }
         (None, Some(train)) => {
             let training: Vec<Structure> = read_frames(std::slice::from_ref(train), &args.frames)?
                 .into_iter()
@@ -302,7 +323,13 @@ pub fn select(args: SelectArgs) -> Result<()> {
                 ModeArg::Site => RowMode::Site,
                 ModeArg::Configuration => RowMode::Configuration,
             };
-            ActiveSet::from_training(&mtp, &training, mode)
+            let default = EquationWeights::default();
+            let weights = EquationWeights::new(
+                weights[0].unwrap_or(default.energy),
+                weights[1].unwrap_or(default.force),
+                weights[2].unwrap_or(default.stress),
+            )?;
+            ActiveSet::from_training_weighted(&mtp, &training, mode, weights)
                 .with_context(|| format!("active set of {}", train.display()))?
         }
         (None, None) => bail!("give the training set (--train) or an active set (--active-set)"),
@@ -338,6 +365,7 @@ pub fn select(args: SelectArgs) -> Result<()> {
     }
     let report = SelectReport {
         mode,
+        weights: active.weights(),
         threshold: args.threshold,
         active_set_rows: rows,
         parameters: parameter_count(&mtp),
@@ -405,11 +433,16 @@ fn grade_summary(report: &GradeReport) -> String {
 }
 
 fn select_summary(report: &SelectReport, output: &Path) -> String {
+    let w = &report.weights;
     let mut text = format!(
-        "active set: {} rows of {} parameters ({} rows); pool: {} frames, {} above the threshold {}\n",
+        "active set: {} rows of {} parameters ({} rows{}); pool: {} frames, {} above the threshold {}\n",
         report.active_set_rows,
         report.parameters,
         json_name(&report.mode),
+        match report.mode {
+            RowMode::Site => String::new(),
+            RowMode::Configuration => format!(", weights energy {} force {} stress {}", w.energy, w.force, w.stress),
+        },
         report.pool_frames,
         report.candidates,
         report.threshold

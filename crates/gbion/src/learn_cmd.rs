@@ -5,7 +5,8 @@
 //! JSON (`--json`): `converged`, `rounds`, `oracle_calls`, `quarantined`, `train_configurations`,
 //! `potential` (the last `.mtp`), `output`, `train_*` and `valid_*` error metrics (`*_energy_rmse_meV_atom`,
 //! `*_energy_mae_meV_atom`, `*_force_rmse_eV_A`, `*_force_mae_eV_A`, `*_stress_rmse_GPa`,
-//! `*_stress_mae_GPa`; valid ones null without `[validation]`) and `history` (one object per round).
+//! `*_stress_mae_GPa`; valid ones null without `[validation]`) and `history` (one object per round; its
+//! `max_grade` is null for +∞, a configuration outside the training span, as in `gbion grade --json`).
 
 use crate::dynamics_cmd::load_structure;
 use crate::output::emit;

@@ -1,14 +1,15 @@
 //! `gbion select` and `gbion grade` end to end on the 2-species level-8 MTP of the potentials' fixtures
 //! (types Zr, O): the selection, the grades and the written files equal what `gbion_learn::grade`
-//! computes for the same frames, and a potential that does not match the active set is refused.
+//! computes for the same frames (also in configuration mode with force and stress weights), and a
+//! potential that does not match the active set is refused.
 
 mod common;
 
-use common::gbion_json;
+use common::{gbion_error, gbion_json};
 
 use gbion_atoms::io::{self, ReadOptions, WriteOptions};
 use gbion_atoms::{Cell, Element, InfoValue, Property, Structure};
-use gbion_learn::grade::{ActiveSet, RowMode, SWAP_TOLERANCE};
+use gbion_learn::grade::{ActiveSet, EquationWeights, RowMode, SWAP_TOLERANCE};
 use gbion_potentials::mtp::Mtp;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -248,4 +249,125 @@ fn select_and_grade_agree_with_the_library() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("another potential"));
+}
+
+#[test]
+fn configuration_mode_select_with_force_and_stress_weights_agrees_with_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let path = |name: &str| p(name).to_str().unwrap().to_string();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let training = write_and_read(
+        &p("train.extxyz"),
+        (0..3).map(|_| config(&mut rng, 2.2, 0.25)).collect(),
+    );
+    let pool = write_and_read(
+        &p("pool.extxyz"),
+        (0..5).map(|k| config(&mut rng, 1.9 + 0.1 * k as f64, 0.3)).collect(),
+    );
+    let mtp_arg = mtp_path();
+    let mtp_arg = mtp_arg.to_str().unwrap();
+    /// `gbion select` in configuration mode with `extra` arguments.
+    fn select<'a>(mtp: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "select",
+            "--potential",
+            mtp,
+            "--species",
+            "Zr,O",
+            "--mode",
+            "configuration",
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+    let (train, pool_file, out, als) = (
+        path("train.extxyz"),
+        path("pool.extxyz"),
+        path("selected.extxyz"),
+        path("active.json"),
+    );
+    let selected = gbion_json(&select(
+        mtp_arg,
+        &[
+            "--train",
+            &train,
+            &pool_file,
+            "--force-weight",
+            "0.5",
+            "--stress-weight",
+            "0.1",
+            "--max",
+            "2",
+            "-o",
+            &out,
+            "--active-set-out",
+            &als,
+            "--json",
+        ],
+    ));
+    let mtp = mtp();
+    let weights = EquationWeights::new(1.0, 0.5, 0.1).unwrap();
+    let mut active = ActiveSet::from_training_weighted(&mtp, &training, RowMode::Configuration, weights).unwrap();
+    assert_eq!(
+        active.columns().len(),
+        11,
+        "forces determine all parameters of 3 configurations"
+    );
+    let want = active.select_batch(&mtp, &pool, 2.1, 2).unwrap();
+    assert!(!want.is_empty(), "the pool has configurations to select");
+    assert_eq!(selected["mode"], "configuration");
+    assert_eq!(
+        selected["weights"],
+        serde_json::json!({"energy": 1.0, "force": 0.5, "stress": 0.1})
+    );
+    assert_eq!(selected["active_set_rows"], 11);
+    let list = selected["selected"].as_array().unwrap();
+    assert_eq!(list.len(), want.len());
+    for (s, w) in list.iter().zip(&want) {
+        assert_eq!(s["pool_index"], w.index);
+        assert_same(grade_of(&s["grade_at_selection"]), w.grade, "grade at selection");
+    }
+    let saved = ActiveSet::read(&p("active.json")).unwrap();
+    assert_eq!((saved.weights(), saved.rows()), (weights, active.rows()));
+    // Grades with the saved active set use its weights.
+    let graded = gbion_json(&[
+        "grade",
+        "--potential",
+        mtp_arg,
+        "--species",
+        "Zr,O",
+        "--active-set",
+        &als,
+        &pool_file,
+        "--json",
+    ]);
+    for (f, structure) in graded["frames"].as_array().unwrap().iter().zip(&pool) {
+        assert_same(
+            grade_of(&f["grade"]),
+            saved.grade(&mtp, structure).unwrap().configuration,
+            "frame grade",
+        );
+    }
+    // Weights are for an active set built from --train in configuration mode.
+    let err = gbion_error(&select(
+        mtp_arg,
+        &["--active-set", &als, &pool_file, "--force-weight", "1", "-o", &out],
+    ));
+    assert!(err.contains("has its own"), "{err}");
+    let err = gbion_error(&[
+        "select",
+        "--potential",
+        mtp_arg,
+        "--species",
+        "Zr,O",
+        "--train",
+        &train,
+        &pool_file,
+        "--force-weight",
+        "1",
+        "-o",
+        &out,
+    ]);
+    assert!(err.contains("configuration mode"), "{err}");
 }

@@ -5,6 +5,7 @@
 //!   "format": "gbion-active-set",
 //!   "version": 1,
 //!   "mode": "site",                      // or "configuration"
+//!   "weights": {"energy": 1.0, "force": 0.0, "stress": 0.0},  // configuration mode's equation weights
 //!   "species": ["Li", "O"],              // the potential's species map, type order
 //!   "species_count": 2,
 //!   "moment_count": 9,                   // K; rows have p = species_count + moment_count entries
@@ -17,10 +18,14 @@
 //! }
 //! ```
 //!
-//! `atom` is null in configuration mode. Numbers are written in the shortest form that reads back to the
-//! same `f64`, so a file round-trips exactly; A⁻¹ is recomputed on reading.
+//! `atom` is null in configuration mode. A file without `weights` has the defaults (MLIP's 1, 0, 0).
+//! Numbers are written in the shortest form that reads back to the same `f64`, so a file round-trips
+//! exactly; A⁻¹ is recomputed on reading.
 
-use super::{ActiveRow, ActiveSet, Error, PotentialId, Result, RowMode, RowOrigin, maxvol, restrict};
+use super::{
+    ActiveRow, ActiveSet, EquationWeights, Error, PotentialId, Result, RowMode, RowOrigin, check_weights, maxvol,
+    restrict,
+};
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -35,6 +40,8 @@ struct FileContents {
     format: String,
     version: u32,
     mode: RowMode,
+    #[serde(default)]
+    weights: EquationWeights,
     species: Vec<String>,
     species_count: usize,
     moment_count: usize,
@@ -60,6 +67,7 @@ impl ActiveSet {
             format: FORMAT.into(),
             version: VERSION,
             mode: self.mode,
+            weights: self.weights,
             species: self.potential.species.clone(),
             species_count: self.potential.species_count,
             moment_count: self.potential.moment_count,
@@ -102,6 +110,9 @@ impl ActiveSet {
                 "version",
                 format!("version {} is not supported (only {VERSION})", f.version),
             );
+        }
+        if let Err(e) = check_weights(f.mode, &f.weights) {
+            return fail("weights", e.to_string());
         }
         if f.species.len() != f.species_count {
             return fail(
@@ -158,6 +169,7 @@ impl ActiveSet {
             .map_err(|e| file_error(path, "rows", e.to_string()))?;
         Ok(ActiveSet {
             mode: f.mode,
+            weights: f.weights,
             potential: PotentialId {
                 species: f.species,
                 species_count: f.species_count,

@@ -1,7 +1,20 @@
 //! The dense linear algebra of the active set: a numerically independent column subset (column-pivoted QR)
 //! and the MaxVol search for a square submatrix of (locally) maximal |det| among the rows of a tall
 //! matrix (Goreinov, Oseledets, Savostyanov, Tyrtyshnikov, Zamarashkin, "How to find a good submatrix",
-//! in Matrix Methods: Theory, Algorithms and Applications (World Scientific, 2010), pp. 247–256).
+//! in Matrix Methods: Theory, Algorithms and Applications (World Scientific, 2010), pp. 247–256),
+//! refined by swaps of row pairs.
+//!
+//! **When the result is the global maximum.** Let A = B_S (rows S of the n × r matrix B) and C = B A⁻¹.
+//! For any other r-subset T the rows of B_T are C_T A, and the rows of C_T for rows in T ∩ S are unit
+//! vectors, so expanding det C_T along them gives |det B_T| = |det A| · |det C[T \ S, J]|, J the positions
+//! in A of the rows S \ T. A search that ends with every k × k minor of C (k ≤ K, rows outside S) at most
+//! 1 + [`SWAP_TOLERANCE`] in modulus therefore has |det B_T| ≤ (1 + tol) |det A| for every T with
+//! |T \ S| ≤ K. Since |T \ S| ≤ min(r, n − r), the submatrix is within the factor 1 + tol of the
+//! D-optimal (maximal-|det|) one whenever min(r, n − r) ≤ K. Single-row MaxVol gives K = 1 (exact for
+//! r = 1 or n ≤ r + 1); the pair swaps below give K = 2 (exact for r ≤ 2 or n ≤ r + 2) when the pair search
+//! is within [`PAIR_SWAP_BUDGET`]. Beyond that no efficient search can promise the maximum: choosing the
+//! maximal-volume r-subset of rows is NP-hard (Çivril & Magdon-Ismail, Theor. Comput. Sci. 410, 4801
+//! (2009)); what holds there is the Hadamard bound of [`maxvol`].
 
 use super::{Error, Result};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
@@ -20,6 +33,11 @@ pub const RANK_TOLERANCE: f64 = 1e-10;
 /// [`independent_columns`] keeps (a different pivoted QR, whose diagonal may be smaller by a modest factor)
 /// always give a start.
 const SINGULAR_TOLERANCE: f64 = 1e-13;
+
+/// The pair-swap search examines the 2 × 2 minors of C on the pairs of non-active rows that can reach
+/// 1 + [`SWAP_TOLERANCE`] (see `best_pair_swap`); when that is more than `PAIR_SWAP_BUDGET` minors (large
+/// training sets) it is skipped and the result is single-swap dominant only.
+pub const PAIR_SWAP_BUDGET: usize = 1 << 22;
 
 /// At most this many swaps per row of A; each swap gains at least a factor 1 + `SWAP_TOLERANCE` in |det|, so
 /// the bound is reached only on numerically pathological input, and then the submatrix found so far is
@@ -58,13 +76,16 @@ pub fn independent_columns(matrix: MatRef<'_, f64>, tolerance: f64) -> Vec<usize
 }
 
 /// Rows of a tall n × r matrix `rows` (n ≥ r, rank r) forming an r × r submatrix A of locally maximal
-/// |det|: no single row swap increases |det A| by more than a factor 1 + [`SWAP_TOLERANCE`], which is the
-/// same as max |c_ij| ≤ 1 + [`SWAP_TOLERANCE`] for C = B A⁻¹ (Goreinov et al. 2010). Element j of
-/// the result is the row of `rows` that is row j of A. The start is the r rows chosen by column-pivoted QR
-/// of Bᵀ; an error when their rank is below r (see `SINGULAR_TOLERANCE`).
+/// |det|: no swap of one row, nor (within [`PAIR_SWAP_BUDGET`]) of two rows, increases |det A| by more
+/// than a factor 1 + [`SWAP_TOLERANCE`]; for one row that is max |c_ij| ≤ 1 + tol for C = B A⁻¹
+/// (Goreinov et al. 2010), for two rows every 2 × 2 minor of C is at most 1 + tol. Element j of the result
+/// is the row of `rows` that is row j of A. The start is the r rows chosen by column-pivoted QR of Bᵀ; an
+/// error when their rank is below r (see `SINGULAR_TOLERANCE`).
 ///
-/// Locally maximal is not always globally maximal, but |det A| ≥ |det A_max| / ((1 + tol)² r)^{r/2}: the rows
-/// of A_max are C_S A with |entries of C_S| ≤ 1 + tol, and Hadamard's inequality bounds |det C_S|.
+/// The result is the D-optimal submatrix (to the factor 1 + tol) when min(r, n − r) ≤ 2 (module
+/// documentation). In general locally maximal is not globally maximal, but |det A| ≥ |det A_max| /
+/// ((1 + tol)² r)^{r/2}: the rows of A_max are C_S A with |entries of C_S| ≤ 1 + tol, and Hadamard's
+/// inequality bounds |det C_S|.
 pub fn maxvol(rows: MatRef<'_, f64>) -> Result<Vec<usize>> {
     let start = pivoted_rows(rows)?;
     maxvol_from(rows, start)
@@ -88,10 +109,59 @@ pub(crate) fn maxvol_from(rows: MatRef<'_, f64>, mut active: Vec<usize>) -> Resu
             swapped = true;
             swaps_left -= 1;
         }
-        if !swapped {
-            return Ok(active);
+        if swapped {
+            continue;
+        }
+        // Single-swap dominant on the exact C: a pair swap, or done.
+        match best_pair_swap(c.as_ref(), &active) {
+            Some([(i1, j1), (i2, j2)]) if swaps_left >= 2 => {
+                active[j1] = i1;
+                active[j2] = i2;
+                swaps_left -= 2;
+            }
+            _ => return Ok(active),
         }
     }
+}
+
+/// The swap of two non-active rows i1, i2 into positions j1, j2 of A with the largest gain
+/// |det A'| / |det A| = |c_{i1 j1} c_{i2 j2} − c_{i1 j2} c_{i2 j1}| (the 2 × 2 minor of C, module
+/// documentation), when that gain exceeds 1 + [`SWAP_TOLERANCE`]; `None` when no pair does, or when the
+/// search would exceed [`PAIR_SWAP_BUDGET`] minors. With g_i = max_j |c_ij|, a minor is at most
+/// 2 g_{i1} g_{i2}, so only pairs with g_{i1} g_{i2} > (1 + tol) / 2 are examined (an exact pruning).
+fn best_pair_swap(c: MatRef<'_, f64>, active: &[usize]) -> Option<[(usize, usize); 2]> {
+    let r = c.ncols();
+    if r < 2 {
+        return None;
+    }
+    let threshold = 1.0 + SWAP_TOLERANCE;
+    let mut candidates: Vec<(usize, f64)> = (0..c.nrows())
+        .filter(|i| !active.contains(i))
+        .map(|i| (i, (0..r).fold(0.0_f64, |m, j| m.max(c[(i, j)].abs()))))
+        .collect();
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // partners[a]: how many candidates after a can pair with it (g sorted descending).
+    let partners: Vec<usize> = (0..candidates.len())
+        .map(|a| candidates[a + 1..].partition_point(|&(_, g)| 2.0 * candidates[a].1 * g > threshold))
+        .collect();
+    let pairs: usize = partners.iter().sum();
+    if pairs.saturating_mul(r * (r - 1) / 2) > PAIR_SWAP_BUDGET {
+        return None;
+    }
+    let mut best = (threshold, None);
+    for (a, &(i1, _)) in candidates.iter().enumerate() {
+        for &(i2, _) in &candidates[a + 1..a + 1 + partners[a]] {
+            for j1 in 0..r {
+                for j2 in j1 + 1..r {
+                    let gain = (c[(i1, j1)] * c[(i2, j2)] - c[(i1, j2)] * c[(i2, j1)]).abs();
+                    if gain > best.0 {
+                        best = (gain, Some([(i1, j1), (i2, j2)]));
+                    }
+                }
+            }
+        }
+    }
+    best.1
 }
 
 /// The r rows of `rows` that column-pivoted QR of Bᵀ picks first (a well-conditioned start for MaxVol);

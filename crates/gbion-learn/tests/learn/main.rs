@@ -4,3 +4,4 @@ mod active_loop;
 mod cells;
 mod explore;
 mod oracle;
+mod state;
