@@ -24,7 +24,7 @@
 use crate::training::TrainingSet;
 use crate::{Error, Result};
 use gbion_atoms::NeighborList;
-use gbion_potentials::mtp::{FitDirection, Mtp, MtpParameters};
+use gbion_potentials::mtp::{FitDirection, FitTables, Mtp, MtpParameters};
 use gbion_potentials::{Potential, Request};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -148,10 +148,10 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
     let parts = (0..data.set.len())
         .into_par_iter()
         .map(|k| -> Result<(f64, Vec<f64>)> {
-            let r = residual(data, k, &evaluate(mtp, data, k)?, weights);
+            let (output, tables) = evaluate_for_fit(mtp, data, k)?;
+            let r = residual(data, k, &output, weights);
             let mut grad = vec![0.0; len];
-            let structure = &data.set.configurations[k].structure;
-            mtp.directional_parameter_gradient(structure, &data.lists[k], &r.direction, &mut grad)?;
+            mtp.parameter_gradient_from(&tables, &r.direction, &mut grad)?;
             Ok((r.loss, grad))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -171,7 +171,7 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
 pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
     let parts = (0..data.set.len())
         .into_par_iter()
-        .map(|k| -> Result<f64> { Ok(residual(data, k, &evaluate(mtp, data, k)?, weights).loss) })
+        .map(|k| -> Result<f64> { Ok(residual(data, k, &evaluate_for_fit(mtp, data, k)?.0, weights).loss) })
         .collect::<Result<Vec<_>>>()?;
     Ok(regularization(&mtp.parameter_vector(), weights) + parts.iter().sum::<f64>())
 }
@@ -180,6 +180,13 @@ pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
 fn evaluate(mtp: &Mtp, data: &FitData, k: usize) -> Result<gbion_potentials::Output> {
     let structure = &data.set.configurations[k].structure;
     Ok(mtp.compute(structure, Some(&data.lists[k]), request_for(data, k))?)
+}
+
+/// [`evaluate`] with the per-site tables for the parameter gradient, as the loss and its gradient use it
+/// (so that both see the same E, F, σ bit for bit).
+fn evaluate_for_fit(mtp: &Mtp, data: &FitData, k: usize) -> Result<(gbion_potentials::Output, FitTables)> {
+    let structure = &data.set.configurations[k].structure;
+    Ok(mtp.evaluate_for_fit(structure, &data.lists[k], request_for(data, k))?)
 }
 
 /// λ Σ_p θ_p².
