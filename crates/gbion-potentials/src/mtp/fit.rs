@@ -12,7 +12,9 @@
 //! Ė = −Σ_i F_i·v_i + V Σ_ab U_ab σ_ab. A least-squares loss in energies, forces and stresses has exactly
 //! this gradient with a = ∂L/∂E, v_i = −∂L/∂F_i and U = ∂L/∂σ / V, so one forward pass and one reverse pass
 //! per configuration give the whole gradient (reverse mode over the forward tangent of the site energy;
-//! equations in the `kernel` module doc, "Fitting").
+//! equations in the `kernel` module doc, "Fitting"). A fit calls [`Mtp::evaluate_for_fit`] (E, F, σ, and
+//! the per-site tables kept in [`FitTables`]), forms a, v and U from the residual, then
+//! [`Mtp::parameter_gradient_from`], so each site's moments are computed once per evaluation.
 
 use super::Mtp;
 use super::add_site_gradient;
@@ -146,15 +148,17 @@ impl Mtp {
     }
 
     /// E, and F and σ as `request` asks, of one configuration (as [`crate::Potential::compute`] gives them, sites
-    /// in order on one thread), with the per-site tables that [`Mtp::parameter_gradient_from`] needs: a fit
-    /// forms its residual from the output and then takes the gradient without computing the moments again.
-    /// Needs all coefficients and the species map.
+    /// in order on one thread), filling `tables` (emptied first; reuse them from configuration to configuration
+    /// to keep their memory) with the per-site tables that [`Mtp::parameter_gradient_from`] needs: a fit forms
+    /// its residual from the output and then takes the gradient without computing the moments again. Needs
+    /// all coefficients and the species map.
     pub fn evaluate_for_fit(
         &self,
         structure: &Structure,
         list: &NeighborList,
         request: Request,
-    ) -> Result<(Output, FitTables)> {
+        tables: &mut FitTables,
+    ) -> Result<Output> {
         self.check_ready(true)?;
         let types = self.types_for(structure)?;
         require_list(Some(list), self.list_request())?;
@@ -169,12 +173,16 @@ impl Mtp {
         let mut forces = vec![[0.0; 3]; if request.forces { n } else { 0 }];
         let mut virial = [0.0; 6];
         let mut work = SiteWork::default();
-        let mut sites = FitSites::default();
+        let sites = &mut tables.sites;
+        sites.clear();
         for (atom, &centre) in types.iter().enumerate() {
             self.load_site(&mut work, structure, list, &types, atom)?;
             work.moments(&self.model, centre);
             energies.push(work.energy(&self.model, centre));
-            work.keep_for_fit(&self.model, centre, &mut sites);
+            work.keep_for_fit(&self.model, centre, sites);
+            if atom == 0 {
+                sites.reserve_like_first(&self.model, n);
+            }
             if request.forces || request.stress {
                 work.gradient(&self.model);
                 add_site_gradient(&work, atom, &mut forces, &mut virial);
@@ -190,14 +198,14 @@ impl Mtp {
             },
             energies: request.energies.then_some(energies),
         };
-        Ok((output, FitTables { sites }))
+        Ok(output)
     }
 
     /// (E, Ė) of the configuration of `tables` (from [`Mtp::evaluate_for_fit`] with this potential) and
     /// ∂(a·E + Ė)/∂θ added to `grad` (length [`ParameterOffsets::len`]); see the module doc.
     pub fn parameter_gradient_from(
         &self,
-        tables: &FitTables,
+        tables: &mut FitTables,
         direction: &FitDirection,
         grad: &mut [f64],
     ) -> Result<(f64, f64)> {
@@ -215,7 +223,7 @@ impl Mtp {
             direction.energy_factor,
             &direction.displacements,
             &direction.strain,
-            &mut FitWork::default(),
+            &mut tables.work,
             grad,
         ))
     }
@@ -230,14 +238,18 @@ impl Mtp {
         direction: &FitDirection,
         grad: &mut [f64],
     ) -> Result<(f64, f64)> {
-        let (_, tables) = self.evaluate_for_fit(structure, list, Request::ENERGY)?;
-        self.parameter_gradient_from(&tables, direction, grad)
+        let mut tables = FitTables::default();
+        self.evaluate_for_fit(structure, list, Request::ENERGY, &mut tables)?;
+        self.parameter_gradient_from(&mut tables, direction, grad)
     }
 }
 
 /// The per-site tables of one configuration kept by [`Mtp::evaluate_for_fit`] for
 /// [`Mtp::parameter_gradient_from`] (memory: about 25 numbers per neighbour within the cutoff and the moments, some
 /// hundreds, per atom).
+#[derive(Default)]
 pub struct FitTables {
     sites: FitSites,
+    /// The work tables of the gradient pass.
+    work: FitWork,
 }

@@ -31,7 +31,8 @@
 //! S = a·E_i + Ė_i is reverse mode over that forward tangent: seeds λ_m = a ξ_k, λ̇_m = ξ_k at m = mapping[k];
 //! through each product, λ̇_i1 += mult λ̇_i3 M_i2, λ_i1 += mult (λ_i3 M_i2 + λ̇_i3 Ṁ_i2) (and i1 ↔ i2); then
 //! ∂S/∂c[t_i][t_j][μ][k] = Σ_j [α_μj Q_k(r_j) + β_μj Q'_k(r_j)] with α_μj = Σ_{m∈μ} (λ_m P_p + λ̇_m Ṗ_p) and
-//! β_μj = Σ_{m∈μ} λ̇_m ṙ_j P_p; ∂S/∂ξ_k = a M_{mapping[k]} + Ṁ_{mapping[k]}, ∂S/∂s_{t_i} = a.
+//! β_μj = Σ_{m∈μ} λ̇_m ṙ_j P_p; ∂S/∂ξ_k = a M_{mapping[k]} + Ṁ_{mapping[k]}, ∂S/∂s_{t_i} = a. These kernels
+//! live in the `fitting` submodule.
 
 mod fitting;
 

@@ -5,9 +5,10 @@
 //! The parameter gradient works on groups of [`LANES`] neighbours (arrays of lanes, vectorised across the
 //! group, small enough for L1) in two sweeps per site: the first builds the monomials P_p and their rates
 //! Ṗ_p by the recursion P_q = u_d P_p, Ṗ_q = u̇_d P_p + u_d Ṗ_p and sums Ṁ_m = Σ_j (f'_μ ṙ_j P_p + f_μ Ṗ_p)
-//! lane by lane; after the products and the reverse sweep give the adjoints λ_m, λ̇_m, the second rebuilds
-//! P and Ṗ and forms α_μj = Σ_{m∈μ} (λ_m P_p + λ̇_m Ṗ_p) and β_μj = ṙ_j Σ_{m∈μ} λ̇_m P_p, which the radial
-//! basis carries to c[t_i][t_j][μ][k].
+//! lane by lane (keeping P and Ṗ of the site's groups); after the products and the reverse sweep give the
+//! adjoints λ_m, λ̇_m, the second forms α_μj = Σ_{m∈μ} (λ_m P_p + λ̇_m Ṗ_p) and β_μj = ṙ_j Σ_{m∈μ} λ̇_m P_p,
+//! which the radial basis carries to c[t_i][t_j][μ][k]. The products are swept once forward (Ṁ) and once
+//! in reverse (λ, λ̇), each run of products with the same target taken in a register.
 
 use super::{LANES, Model, SiteWork, add_product, add_scaled, mul, reset};
 use gbion_atoms::Vec3;
@@ -16,12 +17,11 @@ use std::ops::Range;
 /// Work tables of the parameter gradient and of [`SiteWork::basis_jacobian`], reused from site to site.
 #[derive(Default)]
 pub(crate) struct FitWork {
-    /// P_p and Ṗ_p of one group, [p][lane].
+    /// P_p and Ṗ_p of every group of the site (from the first sweep, read by the second), [group][p][lane].
     monomial: Vec<[f64; LANES]>,
     monomial_rate: Vec<[f64; LANES]>,
-    /// ṙ_j and u̇_j of each group of the site.
+    /// ṙ_j of each group of the site.
     distance_rate: Vec<[f64; LANES]>,
-    unit_rate: Vec<[[f64; LANES]; 3]>,
     /// f'_μ ṙ_j of one group, [μ][lane].
     radial_rate: Vec<[f64; LANES]>,
     /// Σ over groups of f'_μ ṙ_j P_p + f_μ Ṗ_p for each basic moment, [m][lane].
@@ -74,6 +74,7 @@ struct NeighbourGroup {
 
 impl NeighbourGroup {
     /// ṙ_j = u_j·ṙ_ij and u̇_j = (ṙ_ij − u_j ṙ_j)/r_j for ṙ_ij = v_j − v_i + U r_ij.
+    #[inline(always)]
     fn rates(&self, displacements: &[Vec3], v_i: Vec3, strain: &[[f64; 3]; 3]) -> ([f64; LANES], [[f64; LANES]; 3]) {
         let mut distance_rate = [0.0; LANES];
         let mut unit_rate = [[0.0; LANES]; 3];
@@ -170,10 +171,68 @@ impl FitSites {
         self.sites.len()
     }
 
+    /// Empty the tables (keeping their memory) for the next configuration.
+    pub fn clear(&mut self) {
+        self.sites.clear();
+        self.groups.clear();
+        self.radial.clear();
+        self.radial_derivative.clear();
+        self.moments.clear();
+    }
+
+    /// Room for `sites` sites of about as many neighbours as the site kept first (so that the tables are
+    /// not moved as they grow).
+    pub fn reserve_like_first(&mut self, model: &Model, sites: usize) {
+        let groups = sites * (self.groups.len() + 1);
+        self.sites.reserve(sites);
+        self.groups.reserve(groups);
+        self.radial.reserve(groups * model.radial_count);
+        self.radial_derivative.reserve(groups * model.radial_count);
+        self.moments.reserve(sites * model.moments_count);
+    }
+
     /// (E, Ė) of the configuration and ∂(a·E + Ė)/∂θ added to `grad` (θ laid out as
     /// [`Model::parameter_offsets`] says), for the direction ṙ_ij = v_j − v_i + U r_ij with v = `displacements`
     /// (one per site) and U = `strain`. Sites are taken in order, so the sums do not depend on threads.
+    ///
+    /// On x86-64 CPUs with AVX2 the same code is compiled with AVX2 enabled (four lanes per instruction
+    /// instead of two); without FMA every operation is the same IEEE operation, so the result is bit for bit
+    /// the same either way.
     pub fn parameter_gradient(
+        &self,
+        model: &Model,
+        a: f64,
+        displacements: &[Vec3],
+        strain: &[[f64; 3]; 3],
+        fit: &mut FitWork,
+        grad: &mut [f64],
+    ) -> (f64, f64) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.parameter_gradient_avx2(model, a, displacements, strain, fit, grad) };
+        }
+        self.sites_gradient(model, a, displacements, strain, fit, grad)
+    }
+
+    /// [`Self::sites_gradient`] compiled with AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn parameter_gradient_avx2(
+        &self,
+        model: &Model,
+        a: f64,
+        displacements: &[Vec3],
+        strain: &[[f64; 3]; 3],
+        fit: &mut FitWork,
+        grad: &mut [f64],
+    ) -> (f64, f64) {
+        self.sites_gradient(model, a, displacements, strain, fit, grad)
+    }
+
+    /// The body of [`Self::parameter_gradient`], inlined into each instruction-set variant.
+    #[inline(always)]
+    fn sites_gradient(
         &self,
         model: &Model,
         a: f64,
@@ -196,8 +255,9 @@ impl FitSites {
 }
 
 impl FitWork {
-    /// First sweep over the groups of `site`: ṙ_j and u̇_j (kept for the second sweep), and Ṁ of the basic
-    /// moments into `moment_tangent` (the other moments zero).
+    /// First sweep over the groups of `site`: ṙ_j, P_p and Ṗ_p (kept for the second sweep), and Ṁ of the
+    /// basic moments into `moment_tangent` (the other moments zero).
+    #[inline(always)]
     fn site_tangents(
         &mut self,
         sites: &FitSites,
@@ -208,28 +268,31 @@ impl FitWork {
         strain: &[[f64; 3]; 3],
     ) {
         let radial_count = model.radial_count;
-        self.monomial.resize(model.monomials.len(), [0.0; LANES]);
-        self.monomial_rate.resize(model.monomials.len(), [0.0; LANES]);
+        let monomials = model.monomials.len();
+        self.monomial.resize(site.groups.len() * monomials, [0.0; LANES]);
+        self.monomial_rate.resize(site.groups.len() * monomials, [0.0; LANES]);
         self.radial_rate.resize(radial_count, [0.0; LANES]);
         self.basic_rate.clear();
         self.basic_rate.resize(model.basic.len(), [0.0; LANES]);
         self.distance_rate.clear();
-        self.unit_rate.clear();
-        for g in site.groups.clone() {
+        for (local, g) in site.groups.clone().enumerate() {
             let group = &sites.groups[g];
             let (distance_rate, unit_rate) = group.rates(displacements, v_i, strain);
-            self.monomials(model, &group.unit, &unit_rate);
+            let tables = local * monomials..(local + 1) * monomials;
+            let (monomial, monomial_rate) = (&mut self.monomial[tables.clone()], &mut self.monomial_rate[tables]);
+            monomials_and_rates(model, &group.unit, &unit_rate, monomial, monomial_rate);
             let radial = &sites.radial[g * radial_count..(g + 1) * radial_count];
             let radial_derivative = &sites.radial_derivative[g * radial_count..(g + 1) * radial_count];
             for (fr, df) in self.radial_rate.iter_mut().zip(radial_derivative) {
                 *fr = mul(df, &distance_rate);
             }
+            let radial_rate = &self.radial_rate;
             for (sum, &(mu, p)) in self.basic_rate.iter_mut().zip(&model.basic) {
-                add_product(sum, &self.radial_rate[mu], &self.monomial[p]);
-                add_product(sum, &radial[mu], &self.monomial_rate[p]);
+                let (f, fr, value, rate) = (&radial[mu], &radial_rate[mu], &monomial[p], &monomial_rate[p]);
+                // All loads before the store, so the lanes vectorise (the tables cannot alias `sum`).
+                *sum = std::array::from_fn(|l| sum[l] + (fr[l] * value[l] + f[l] * rate[l]));
             }
             self.distance_rate.push(distance_rate);
-            self.unit_rate.push(unit_rate);
         }
         reset(&mut self.moment_tangent, model.moments_count);
         for (m, sum) in self.moment_tangent.iter_mut().zip(&self.basic_rate) {
@@ -237,22 +300,9 @@ impl FitWork {
         }
     }
 
-    /// P_p and Ṗ_p of one group from u and u̇: P_q = u_d P_p, Ṗ_q = u̇_d P_p + u_d Ṗ_p for q = u_d · p.
-    fn monomials(&mut self, model: &Model, unit: &[[f64; LANES]; 3], unit_rate: &[[f64; LANES]; 3]) {
-        self.monomial[0] = [1.0; LANES];
-        self.monomial_rate[0] = [0.0; LANES];
-        for (q, mono) in model.monomials.iter().enumerate().skip(1) {
-            let (axis, parent) = mono.parent;
-            let (value, rate) = (self.monomial[parent], self.monomial_rate[parent]);
-            let mut q_rate = mul(&unit_rate[axis], &value);
-            add_product(&mut q_rate, &unit[axis], &rate);
-            self.monomial[q] = mul(&unit[axis], &value);
-            self.monomial_rate[q] = q_rate;
-        }
-    }
-
     /// The products' Ṁ, E_i and Ė_i, ∂S/∂(s, ξ) added to `grad`, and the adjoints λ_m = ∂S/∂M_m and
     /// λ̇_m = ∂S/∂Ṁ_m by the reverse sweep through the products (module doc of the parent); returns (E_i, Ė_i).
+    #[inline(always)]
     fn moment_adjoints(
         &mut self,
         model: &Model,
@@ -275,38 +325,52 @@ impl FitWork {
             self.adjoint[m] += a * xi;
             self.adjoint_tangent[m] += xi;
         }
-        // Reverse through M_i3 += mult·M_i1·M_i2 and Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2).
+        // Reverse through M_i3 += mult·M_i1·M_i2 and Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2). The products of one
+        // target i3 are listed together and read only moments below i3, so λ_i3 and λ̇_i3 are final when its
+        // run is reached and are loaded once per run.
+        let (adjoint, adjoint_tangent, tangent) = (
+            &mut self.adjoint[..],
+            &mut self.adjoint_tangent[..],
+            &self.moment_tangent[..],
+        );
+        let (mut target, mut l3, mut l3_dot) = (usize::MAX, 0.0, 0.0);
         for &(i1, i2, mult, i3) in model.products.iter().rev() {
-            let (g, g_dot) = (mult * self.adjoint[i3], mult * self.adjoint_tangent[i3]);
+            if i3 != target {
+                (target, l3, l3_dot) = (i3, adjoint[i3], adjoint_tangent[i3]);
+            }
+            let (g, g_dot) = (mult * l3, mult * l3_dot);
             let (m1, m2) = (moments[i1], moments[i2]);
-            let (t1, t2) = (self.moment_tangent[i1], self.moment_tangent[i2]);
-            self.adjoint_tangent[i1] += g_dot * m2;
-            self.adjoint_tangent[i2] += g_dot * m1;
-            self.adjoint[i1] += g * m2 + g_dot * t2;
-            self.adjoint[i2] += g * m1 + g_dot * t1;
+            let (t1, t2) = (tangent[i1], tangent[i2]);
+            adjoint_tangent[i1] += g_dot * m2;
+            adjoint_tangent[i2] += g_dot * m1;
+            adjoint[i1] += g * m2 + g_dot * t2;
+            adjoint[i2] += g * m1 + g_dot * t1;
         }
         (energy, energy_rate)
     }
 
     /// Second sweep over the groups of `site`: α_μ and β_μ per neighbour from the adjoints of the basic
     /// moments, then ∂S/∂c[t_i][t_j][μ][k] += α_μj Q_k(r_j) + β_μj Q'_k(r_j).
+    #[inline(always)]
     fn radial_gradient(&mut self, sites: &FitSites, model: &Model, site: &FitSite, grad: &mut [f64]) {
         let size = model.basis_size;
         self.alpha.resize(model.radial_count, [0.0; LANES]);
         self.beta.resize(model.radial_count, [0.0; LANES]);
         reset(&mut self.chebyshev, size);
         reset(&mut self.chebyshev_derivative, size);
+        let monomials = model.monomials.len();
         for (local, g) in site.groups.clone().enumerate() {
             let group = &sites.groups[g];
-            let (distance_rate, unit_rate) = (self.distance_rate[local], self.unit_rate[local]);
-            self.monomials(model, &group.unit, &unit_rate);
+            let distance_rate = self.distance_rate[local];
+            let tables = local * monomials..(local + 1) * monomials;
+            let (monomial, monomial_rate) = (&self.monomial[tables.clone()], &self.monomial_rate[tables]);
             for mu in 0..model.radial_count {
                 let (mut alpha, mut weight) = ([0.0; LANES], [0.0; LANES]);
                 for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
                     let (l, l_dot) = (self.adjoint[m], self.adjoint_tangent[m]);
-                    add_scaled(&mut alpha, l, &self.monomial[p]);
-                    add_scaled(&mut alpha, l_dot, &self.monomial_rate[p]);
-                    add_scaled(&mut weight, l_dot, &self.monomial[p]);
+                    add_scaled(&mut alpha, l, &monomial[p]);
+                    add_scaled(&mut alpha, l_dot, &monomial_rate[p]);
+                    add_scaled(&mut weight, l_dot, &monomial[p]);
                 }
                 self.alpha[mu] = alpha;
                 self.beta[mu] = mul(&weight, &distance_rate);
@@ -326,14 +390,48 @@ impl FitWork {
     }
 }
 
+/// P_p and Ṗ_p of one group from u and u̇: P_q = u_d P_p, Ṗ_q = u̇_d P_p + u_d Ṗ_p for q = u_d · p.
+#[inline(always)]
+fn monomials_and_rates(
+    model: &Model,
+    unit: &[[f64; LANES]; 3],
+    unit_rate: &[[f64; LANES]; 3],
+    monomial: &mut [[f64; LANES]],
+    monomial_rate: &mut [[f64; LANES]],
+) {
+    monomial[0] = [1.0; LANES];
+    monomial_rate[0] = [0.0; LANES];
+    for (q, mono) in model.monomials.iter().enumerate().skip(1) {
+        let (axis, parent) = mono.parent;
+        let (value, rate) = (monomial[parent], monomial_rate[parent]);
+        let mut q_rate = mul(&unit_rate[axis], &value);
+        add_product(&mut q_rate, &unit[axis], &rate);
+        monomial[q] = mul(&unit[axis], &value);
+        monomial_rate[q] = q_rate;
+    }
+}
+
 /// Σ_l x_l in lane order.
+#[inline(always)]
 fn lane_sum(x: &[f64; LANES]) -> f64 {
     x.iter().sum()
 }
 
-/// Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2) for the products in file order, given the basic moments' Ṁ.
+/// Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2) for the products in file order, given the basic moments' Ṁ; each
+/// run of products with the same target is summed in a register, as in the parent's `products`.
+#[inline(always)]
 fn tangent_products(model: &Model, moments: &[f64], tangent: &mut [f64]) {
+    let (mut target, mut sum) = (usize::MAX, 0.0);
     for &(i1, i2, mult, i3) in &model.products {
-        tangent[i3] += mult * (tangent[i1] * moments[i2] + moments[i1] * tangent[i2]);
+        if i3 != target {
+            if target != usize::MAX {
+                tangent[target] = sum;
+            }
+            (target, sum) = (i3, tangent[i3]);
+        }
+        sum += mult * (tangent[i1] * moments[i2] + moments[i1] * tangent[i2]);
+    }
+    if target != usize::MAX {
+        tangent[target] = sum;
     }
 }
