@@ -24,7 +24,7 @@
 use crate::training::TrainingSet;
 use crate::{Error, Result};
 use gbion_atoms::NeighborList;
-use gbion_potentials::mtp::{FitDirection, Mtp, MtpParameters};
+use gbion_potentials::mtp::{FitDirection, FitTables, Mtp, MtpParameters};
 use gbion_potentials::{Potential, Request};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -147,11 +147,11 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
     let len = mtp.parameter_offsets().len;
     let parts = (0..data.set.len())
         .into_par_iter()
-        .map(|k| -> Result<(f64, Vec<f64>)> {
-            let r = residual(data, k, &evaluate(mtp, data, k)?, weights);
+        .map_init(FitTables::default, |tables, k| -> Result<(f64, Vec<f64>)> {
+            let output = evaluate_for_fit(mtp, data, k, tables)?;
+            let r = residual(data, k, &output, weights);
             let mut grad = vec![0.0; len];
-            let structure = &data.set.configurations[k].structure;
-            mtp.directional_parameter_gradient(structure, &data.lists[k], &r.direction, &mut grad)?;
+            mtp.parameter_gradient_from(tables, &r.direction, &mut grad)?;
             Ok((r.loss, grad))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -171,7 +171,9 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
 pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
     let parts = (0..data.set.len())
         .into_par_iter()
-        .map(|k| -> Result<f64> { Ok(residual(data, k, &evaluate(mtp, data, k)?, weights).loss) })
+        .map_init(FitTables::default, |tables, k| -> Result<f64> {
+            Ok(residual(data, k, &evaluate_for_fit(mtp, data, k, tables)?, weights).loss)
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(regularization(&mtp.parameter_vector(), weights) + parts.iter().sum::<f64>())
 }
@@ -180,6 +182,13 @@ pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
 fn evaluate(mtp: &Mtp, data: &FitData, k: usize) -> Result<gbion_potentials::Output> {
     let structure = &data.set.configurations[k].structure;
     Ok(mtp.compute(structure, Some(&data.lists[k]), request_for(data, k))?)
+}
+
+/// [`evaluate`] keeping the per-site tables for the parameter gradient in `tables`, as the loss and its
+/// gradient use it (so that both see the same E, F, σ bit for bit; the tables are reused per thread).
+fn evaluate_for_fit(mtp: &Mtp, data: &FitData, k: usize, tables: &mut FitTables) -> Result<gbion_potentials::Output> {
+    let structure = &data.set.configurations[k].structure;
+    Ok(mtp.evaluate_for_fit(structure, &data.lists[k], request_for(data, k), tables)?)
 }
 
 /// λ Σ_p θ_p².

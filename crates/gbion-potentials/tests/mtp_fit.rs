@@ -3,7 +3,7 @@
 //! central differences in every parameter.
 
 use gbion_atoms::{Cell, Element, ListKind, NeighborList, Structure, Vec3};
-use gbion_potentials::mtp::{FitDirection, Mtp};
+use gbion_potentials::mtp::{FitDirection, FitTables, Mtp};
 use gbion_potentials::{Output, Request, evaluate};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -202,5 +202,57 @@ fn directional_gradient_matches_finite_differences_in_every_parameter() {
             grad[..offsets.species].iter().any(|&g| g != 0.0) && nonzero > offsets.len / 4,
             "{name}"
         );
+    }
+}
+
+#[test]
+fn evaluate_for_fit_matches_compute_and_reused_tables_give_the_same_gradient() {
+    let mut tables = FitTables::default();
+    for (k, &(name, species, present, n)) in CASES.iter().enumerate() {
+        let mtp = potential(name, species);
+        let s = random_structure(present, n, 40 + k as u64);
+        let list = full_list(&mtp, &s);
+        let request = Request {
+            energies: true,
+            ..Request::EFS
+        };
+        let expected = evaluate(&mtp, &s, request).unwrap();
+        // `tables` still holds the previous case's (larger or smaller) configuration.
+        let out = mtp.evaluate_for_fit(&s, &list, request, &mut tables).unwrap();
+        let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-12 * scale.max(1.0);
+        assert!(close(out.energy, expected.energy, expected.energy.abs()), "{name}: E");
+        let pairs = [
+            (out.energies.unwrap(), expected.energies.unwrap()),
+            (
+                out.forces.unwrap().into_iter().flatten().collect(),
+                expected.forces.unwrap().into_iter().flatten().collect(),
+            ),
+            (out.stress.unwrap().to_vec(), expected.stress.unwrap().to_vec()),
+        ];
+        for (got, want) in &pairs {
+            assert_eq!(got.len(), want.len(), "{name}");
+            let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            assert!(
+                got.iter().zip(want).all(|(a, b)| close(*a, *b, scale)),
+                "{name}: {got:?} vs {want:?}"
+            );
+        }
+        let direction = random_direction(n, 50 + k as u64);
+        let mut reused = vec![0.0; mtp.parameter_offsets().len];
+        let from_tables = mtp
+            .parameter_gradient_from(&mut tables, &direction, &mut reused)
+            .unwrap();
+        let mut fresh = vec![0.0; reused.len()];
+        let direct = mtp
+            .directional_parameter_gradient(&s, &list, &direction, &mut fresh)
+            .unwrap();
+        assert_eq!(from_tables, direct, "{name}: (E, Ė)");
+        assert_eq!(reused, fresh, "{name}: gradient");
+        // A direction for another atom count is an error, not a panic.
+        let short = FitDirection {
+            displacements: direction.displacements[1..].to_vec(),
+            ..direction
+        };
+        assert!(mtp.parameter_gradient_from(&mut tables, &short, &mut reused).is_err());
     }
 }

@@ -12,13 +12,16 @@
 //! Ė = −Σ_i F_i·v_i + V Σ_ab U_ab σ_ab. A least-squares loss in energies, forces and stresses has exactly
 //! this gradient with a = ∂L/∂E, v_i = −∂L/∂F_i and U = ∂L/∂σ / V, so one forward pass and one reverse pass
 //! per configuration give the whole gradient (reverse mode over the forward tangent of the site energy;
-//! equations in the `kernel` module doc, "Fitting").
+//! equations in the `kernel` module doc, "Fitting"). A fit calls [`Mtp::evaluate_for_fit`] (E, F, σ, and
+//! the per-site tables kept in [`FitTables`]), forms a, v and U from the residual, then
+//! [`Mtp::parameter_gradient_from`], so each site's moments are computed once per evaluation.
 
 use super::Mtp;
+use super::add_site_gradient;
 pub use super::kernel::ParameterOffsets;
-use super::kernel::{FitWork, SiteWork};
+use super::kernel::{FitSites, FitWork, SiteWork};
 use crate::potential::require_list;
-use crate::{Error, Result, accumulate_virial, stress_from_virial};
+use crate::{Error, Output, Request, Result, accumulate_virial, stress_from_virial};
 use gbion_atoms::{NeighborList, Structure, Vec3};
 
 /// ∂E/∂(species_coeffs, moment_coeffs) of one configuration, and the same for its forces and stress: the
@@ -144,8 +147,90 @@ impl Mtp {
         Ok(rows)
     }
 
-    /// (E, Ė) of one configuration and ∂(a·E + Ė)/∂θ added to `grad` (length [`ParameterOffsets::len`]);
-    /// see the module doc. Needs all coefficients and the species map.
+    /// E, and F and σ as `request` asks, of one configuration (as [`crate::Potential::compute`] gives them, sites
+    /// in order on one thread), filling `tables` (emptied first; reuse them from configuration to configuration
+    /// to keep their memory) with the per-site tables that [`Mtp::parameter_gradient_from`] needs: a fit forms
+    /// its residual from the output and then takes the gradient without computing the moments again. Needs
+    /// all coefficients and the species map.
+    pub fn evaluate_for_fit(
+        &self,
+        structure: &Structure,
+        list: &NeighborList,
+        request: Request,
+        tables: &mut FitTables,
+    ) -> Result<Output> {
+        self.check_ready(true)?;
+        let types = self.types_for(structure)?;
+        require_list(Some(list), self.list_request())?;
+        let n = structure.len();
+        if list.len() != n {
+            return Err(Error::Invalid(format!(
+                "the neighbour list has {} atoms, the structure {n}",
+                list.len()
+            )));
+        }
+        let mut energies = Vec::with_capacity(n);
+        let mut forces = vec![[0.0; 3]; if request.forces { n } else { 0 }];
+        let mut virial = [0.0; 6];
+        let mut work = SiteWork::default();
+        let sites = &mut tables.sites;
+        sites.clear();
+        for (atom, &centre) in types.iter().enumerate() {
+            self.load_site(&mut work, structure, list, &types, atom)?;
+            work.moments(&self.model, centre);
+            energies.push(work.energy(&self.model, centre));
+            work.keep_for_fit(&self.model, centre, sites);
+            if atom == 0 {
+                sites.reserve_like_first(&self.model, n);
+            }
+            if request.forces || request.stress {
+                work.gradient(&self.model);
+                add_site_gradient(&work, atom, &mut forces, &mut virial);
+            }
+        }
+        let output = Output {
+            energy: energies.iter().sum(),
+            forces: request.forces.then_some(forces),
+            stress: if request.stress {
+                Some(stress_from_virial(structure, virial)?)
+            } else {
+                None
+            },
+            energies: request.energies.then_some(energies),
+        };
+        Ok(output)
+    }
+
+    /// (E, Ė) of the configuration of `tables` (from [`Mtp::evaluate_for_fit`] with this potential) and
+    /// ∂(a·E + Ė)/∂θ added to `grad` (length [`ParameterOffsets::len`]); see the module doc.
+    pub fn parameter_gradient_from(
+        &self,
+        tables: &mut FitTables,
+        direction: &FitDirection,
+        grad: &mut [f64],
+    ) -> Result<(f64, f64)> {
+        let atoms = tables.sites.site_count();
+        if direction.displacements.len() != atoms || grad.len() != self.parameter_offsets().len {
+            return Err(Error::Invalid(format!(
+                "fit direction for {} atoms and gradient of {} parameters, expected {atoms} and {}",
+                direction.displacements.len(),
+                grad.len(),
+                self.parameter_offsets().len
+            )));
+        }
+        Ok(tables.sites.parameter_gradient(
+            &self.model,
+            direction.energy_factor,
+            &direction.displacements,
+            &direction.strain,
+            &mut tables.work,
+            grad,
+        ))
+    }
+
+    /// (E, Ė) of one configuration and ∂(a·E + Ė)/∂θ added to `grad` (length [`ParameterOffsets::len`]):
+    /// [`Mtp::evaluate_for_fit`] then [`Mtp::parameter_gradient_from`]. Needs all coefficients and the
+    /// species map.
     pub fn directional_parameter_gradient(
         &self,
         structure: &Structure,
@@ -153,42 +238,18 @@ impl Mtp {
         direction: &FitDirection,
         grad: &mut [f64],
     ) -> Result<(f64, f64)> {
-        self.check_ready(true)?;
-        let types = self.types_for(structure)?;
-        require_list(Some(list), self.list_request())?;
-        if direction.displacements.len() != structure.len() || grad.len() != self.parameter_offsets().len {
-            return Err(Error::Invalid(format!(
-                "fit direction for {} atoms and gradient of {} parameters, expected {} and {}",
-                direction.displacements.len(),
-                grad.len(),
-                structure.len(),
-                self.parameter_offsets().len
-            )));
-        }
-        let (mut work, mut fit) = (SiteWork::default(), FitWork::default());
-        let (mut energy, mut rate) = (0.0, 0.0);
-        let mut tangent: Vec<Vec3> = Vec::new();
-        let u = &direction.strain;
-        for atom in 0..structure.len() {
-            self.load_site(&mut work, structure, list, &types, atom)?;
-            work.moments(&self.model, types[atom]);
-            let v_i = direction.displacements[atom];
-            tangent.clear();
-            tangent.extend(work.index.iter().zip(&work.vector).map(|(&j, r)| {
-                let v_j = direction.displacements[j];
-                [0, 1, 2].map(|a| v_j[a] - v_i[a] + u[a][0] * r[0] + u[a][1] * r[1] + u[a][2] * r[2])
-            }));
-            let (e, e_dot) = work.parameter_gradient(
-                &self.model,
-                types[atom],
-                &tangent,
-                direction.energy_factor,
-                &mut fit,
-                grad,
-            );
-            energy += e;
-            rate += e_dot;
-        }
-        Ok((energy, rate))
+        let mut tables = FitTables::default();
+        self.evaluate_for_fit(structure, list, Request::ENERGY, &mut tables)?;
+        self.parameter_gradient_from(&mut tables, direction, grad)
     }
+}
+
+/// The per-site tables of one configuration kept by [`Mtp::evaluate_for_fit`] for
+/// [`Mtp::parameter_gradient_from`] (memory: about 25 numbers per neighbour within the cutoff and the moments, some
+/// hundreds, per atom).
+#[derive(Default)]
+pub struct FitTables {
+    sites: FitSites,
+    /// The work tables of the gradient pass.
+    work: FitWork,
 }

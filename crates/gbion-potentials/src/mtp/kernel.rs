@@ -31,9 +31,13 @@
 //! S = a·E_i + Ė_i is reverse mode over that forward tangent: seeds λ_m = a ξ_k, λ̇_m = ξ_k at m = mapping[k];
 //! through each product, λ̇_i1 += mult λ̇_i3 M_i2, λ_i1 += mult (λ_i3 M_i2 + λ̇_i3 Ṁ_i2) (and i1 ↔ i2); then
 //! ∂S/∂c[t_i][t_j][μ][k] = Σ_j [α_μj Q_k(r_j) + β_μj Q'_k(r_j)] with α_μj = Σ_{m∈μ} (λ_m P_p + λ̇_m Ṗ_p) and
-//! β_μj = Σ_{m∈μ} λ̇_m ṙ_j P_p; ∂S/∂ξ_k = a M_{mapping[k]} + Ṁ_{mapping[k]}, ∂S/∂s_{t_i} = a.
+//! β_μj = Σ_{m∈μ} λ̇_m ṙ_j P_p; ∂S/∂ξ_k = a M_{mapping[k]} + Ṁ_{mapping[k]}, ∂S/∂s_{t_i} = a. These kernels
+//! live in the `fitting` submodule.
+
+mod fitting;
 
 use crate::mtp::file::MtpParameters;
+pub(crate) use fitting::{FitSites, FitWork};
 use gbion_atoms::Vec3;
 
 /// The potential's parameters rearranged for evaluation.
@@ -240,34 +244,6 @@ impl Model {
     }
 }
 
-/// Work tables of [`SiteWork::parameter_gradient`] and [`SiteWork::basis_jacobian`], reused from site to
-/// site.
-#[derive(Default)]
-pub(crate) struct FitWork {
-    /// Ṗ_p(u_j) and ṙ_j P_p(u_j), [p][j].
-    monomial_tangent: Vec<f64>,
-    radial_weight: Vec<f64>,
-    /// Ṁ of every moment.
-    moment_tangent: Vec<f64>,
-    /// ∂S/∂M and ∂S/∂Ṁ, S = a·E_i + Ė_i.
-    adjoint: Vec<f64>,
-    adjoint_tangent: Vec<f64>,
-    /// ∂S/∂f_μ(r_j) and ∂S/∂f'_μ(r_j), [μ][j].
-    alpha: Vec<f64>,
-    beta: Vec<f64>,
-    chebyshev: Vec<f64>,
-    chebyshev_derivative: Vec<f64>,
-    /// ∂M_{mapping[k]}/∂r_ij, [(3j + d)·K + k].
-    pub jacobian: Vec<f64>,
-}
-
-/// Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2) for the products in file order, given the basic moments' Ṁ.
-fn tangent_products(model: &Model, moments: &[f64], tangent: &mut [f64]) {
-    for &(i1, i2, mult, i3) in &model.products {
-        tangent[i3] += mult * (tangent[i1] * moments[i2] + moments[i1] * tangent[i2]);
-    }
-}
-
 /// The basic moments grouped by a key: `key((μ, p)) = (group, value)` with group < `groups`; returns the
 /// (m, value) of all groups in order, each group in file order, and where each group starts (plus the end).
 fn group_basic(
@@ -425,141 +401,6 @@ impl SiteWork {
             }
             let g = lanes.gradient(model, &self.moment_grad, &unit, &inv_r);
             self.gradient.extend_from_slice(&g[..used]);
-        }
-    }
-
-    /// Parameter derivatives for fitting, after [`Self::moments`] (module doc, "Fitting"). `tangent[j]` is
-    /// ṙ_ij, the rate of change of neighbour vector j along a chosen direction of the configuration. Returns
-    /// (E_i, Ė_i), Ė_i = Σ_j (∂E_i/∂r_ij)·ṙ_ij, and adds ∂(a·E_i + Ė_i)/∂θ to `grad`, θ laid out as
-    /// [`Model::parameter_offsets`] says.
-    pub fn parameter_gradient(
-        &self,
-        model: &Model,
-        centre: usize,
-        tangent: &[Vec3],
-        a: f64,
-        fit: &mut FitWork,
-        grad: &mut [f64],
-    ) -> (f64, f64) {
-        let n = self.count;
-        self.neighbour_tangents(model, tangent, fit);
-        reset(&mut fit.moment_tangent, model.moments_count);
-        for (m, &(mu, p)) in model.basic.iter().enumerate() {
-            fit.moment_tangent[m] = dot(
-                &self.radial_derivative[mu * n..(mu + 1) * n],
-                &fit.radial_weight[p * n..(p + 1) * n],
-            ) + dot(
-                &self.radial[mu * n..(mu + 1) * n],
-                &fit.monomial_tangent[p * n..(p + 1) * n],
-            );
-        }
-        tangent_products(model, &self.moments, &mut fit.moment_tangent);
-        let (species_at, moments_at) = (model.parameter_offsets().species, model.parameter_offsets().moments);
-        let mut energy = model.species_coeffs[centre];
-        let mut energy_rate = 0.0;
-        grad[species_at + centre] += a;
-        reset(&mut fit.adjoint, model.moments_count);
-        reset(&mut fit.adjoint_tangent, model.moments_count);
-        for (k, (&m, &xi)) in model.mapping.iter().zip(&model.moment_coeffs).enumerate() {
-            energy += xi * self.moments[m];
-            energy_rate += xi * fit.moment_tangent[m];
-            grad[moments_at + k] += a * self.moments[m] + fit.moment_tangent[m];
-            fit.adjoint[m] += a * xi;
-            fit.adjoint_tangent[m] += xi;
-        }
-        // Reverse through M_i3 += mult·M_i1·M_i2 and Ṁ_i3 += mult·(Ṁ_i1·M_i2 + M_i1·Ṁ_i2).
-        for &(i1, i2, mult, i3) in model.products.iter().rev() {
-            let (g, g_dot) = (mult * fit.adjoint[i3], mult * fit.adjoint_tangent[i3]);
-            let (m1, m2) = (self.moments[i1], self.moments[i2]);
-            let (t1, t2) = (fit.moment_tangent[i1], fit.moment_tangent[i2]);
-            fit.adjoint_tangent[i1] += g_dot * m2;
-            fit.adjoint_tangent[i2] += g_dot * m1;
-            fit.adjoint[i1] += g * m2 + g_dot * t2;
-            fit.adjoint[i2] += g * m1 + g_dot * t1;
-        }
-        // ∂/∂f_μ(r_j) (alpha) and ∂/∂f'_μ(r_j) (beta) of a·E_i + Ė_i, then the chain rule to c[t_i][t_j][μ][k].
-        reset(&mut fit.alpha, model.radial_count * n);
-        reset(&mut fit.beta, model.radial_count * n);
-        for (m, &(mu, p)) in model.basic.iter().enumerate() {
-            let (l, l_dot) = (fit.adjoint[m], fit.adjoint_tangent[m]);
-            if l == 0.0 && l_dot == 0.0 {
-                continue;
-            }
-            let monomial = &self.monomial[p * n..(p + 1) * n];
-            let monomial_tangent = &fit.monomial_tangent[p * n..(p + 1) * n];
-            let weight = &fit.radial_weight[p * n..(p + 1) * n];
-            for j in 0..n {
-                fit.alpha[mu * n + j] += l * monomial[j] + l_dot * monomial_tangent[j];
-                fit.beta[mu * n + j] += l_dot * weight[j];
-            }
-        }
-        let size = model.basis_size;
-        reset(&mut fit.chebyshev, size);
-        reset(&mut fit.chebyshev_derivative, size);
-        for j in 0..n {
-            let (q, dq) = model.radial_basis(self.distance[j], &mut fit.chebyshev, &mut fit.chebyshev_derivative);
-            let start = model.radial_block_start(centre, self.kind[j]);
-            for mu in 0..model.radial_count {
-                let (alpha, beta) = (fit.alpha[mu * n + j], fit.beta[mu * n + j]);
-                for k in 0..size {
-                    grad[start + mu * size + k] += alpha * q[k] + beta * dq[k];
-                }
-            }
-        }
-        (energy, energy_rate)
-    }
-
-    /// ∂M_{mapping[k]}/∂r_ij for every basis function k, neighbour j and axis d, after [`Self::moments`]:
-    /// `fit.jacobian[(3j + d)·K + k]` with K = mapping.len() (forward mode, one neighbour coordinate at a
-    /// time; ∂P/∂r_d = (∂P/∂u_d − u_d·deg P·P)/r by Euler's relation).
-    pub fn basis_jacobian(&self, model: &Model, fit: &mut FitWork) {
-        let n = self.count;
-        let basis = model.mapping.len();
-        reset(&mut fit.jacobian, 3 * n * basis);
-        reset(&mut fit.moment_tangent, model.moments_count);
-        for j in 0..n {
-            let inv_r = 1.0 / self.distance[j];
-            for d in 0..3 {
-                let u_d = self.unit[d][j];
-                fit.moment_tangent.fill(0.0);
-                for (m, &(mu, p)) in model.basic.iter().enumerate() {
-                    let mono = &model.monomials[p];
-                    let value = self.monomial[p * n + j];
-                    let along_u = mono.lower[d].map_or(0.0, |(power, q)| power * self.monomial[q * n + j]);
-                    let d_monomial = (along_u - u_d * mono.degree * value) * inv_r;
-                    fit.moment_tangent[m] =
-                        self.radial_derivative[mu * n + j] * u_d * value + self.radial[mu * n + j] * d_monomial;
-                }
-                tangent_products(model, &self.moments, &mut fit.moment_tangent);
-                let row = &mut fit.jacobian[(3 * j + d) * basis..(3 * j + d + 1) * basis];
-                for (out, &m) in row.iter_mut().zip(&model.mapping) {
-                    *out = fit.moment_tangent[m];
-                }
-            }
-        }
-    }
-
-    /// ṙ_j = u_j·ṙ_ij, u̇_j = (ṙ_ij − u_j ṙ_j)/r_j, the monomial rates Ṗ_p(u_j) = Σ_d n_d P_lower u̇_d
-    /// (`fit.monomial_tangent`) and ṙ_j P_p(u_j) (`fit.radial_weight`, the factor of f'_μ in Ṁ).
-    fn neighbour_tangents(&self, model: &Model, tangent: &[Vec3], fit: &mut FitWork) {
-        let n = self.count;
-        let monomials = model.monomials.len();
-        reset(&mut fit.monomial_tangent, monomials * n);
-        reset(&mut fit.radial_weight, monomials * n);
-        for (j, &t) in tangent.iter().enumerate().take(n) {
-            let u = [self.unit[0][j], self.unit[1][j], self.unit[2][j]];
-            let rate = u[0] * t[0] + u[1] * t[1] + u[2] * t[2];
-            let u_dot = [0, 1, 2].map(|d| (t[d] - u[d] * rate) / self.distance[j]);
-            for (p, mono) in model.monomials.iter().enumerate() {
-                let mut value = 0.0;
-                for (d, lower) in mono.lower.iter().enumerate() {
-                    if let &Some((power, q)) = lower {
-                        value += power * self.monomial[q * n + j] * u_dot[d];
-                    }
-                }
-                fit.monomial_tangent[p * n + j] = value;
-                fit.radial_weight[p * n + j] = rate * self.monomial[p * n + j];
-            }
         }
     }
 

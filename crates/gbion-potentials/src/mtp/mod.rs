@@ -19,7 +19,7 @@ mod mc_cache;
 mod rows;
 
 pub use file::MtpParameters;
-pub use fit::{FitDirection, LinearRows, ParameterOffsets};
+pub use fit::{FitDirection, FitTables, LinearRows, ParameterOffsets};
 pub use rows::SiteBases;
 
 use crate::potential::{ListRequest, accumulate_virial, require_list, stress_from_virial};
@@ -211,18 +211,23 @@ impl Mtp {
                 continue;
             }
             work.gradient(&self.model);
-            for ((&j, &g), &r) in work.index.iter().zip(&work.gradient).zip(&work.vector) {
-                if request.forces {
-                    // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
-                    for (d, &g_d) in g.iter().enumerate() {
-                        sums.forces[atom][d] += g_d;
-                        sums.forces[j][d] -= g_d;
-                    }
-                }
-                accumulate_virial(&mut sums.virial, r, g);
-            }
+            add_site_gradient(&work, atom, &mut sums.forces, &mut sums.virial);
         }
         Ok(sums)
+    }
+}
+
+/// Scatter ∂E_i/∂r_ij of the site of `atom` (after [`SiteWork::gradient`]) into the forces (r_ij = x_j − x_i
+/// and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij; skipped when `forces` is empty) and the virial sum.
+fn add_site_gradient(work: &SiteWork, atom: usize, forces: &mut [Vec3], virial: &mut [f64; 6]) {
+    for ((&j, &g), &r) in work.index.iter().zip(&work.gradient).zip(&work.vector) {
+        if !forces.is_empty() {
+            for (d, &g_d) in g.iter().enumerate() {
+                forces[atom][d] += g_d;
+                forces[j][d] -= g_d;
+            }
+        }
+        accumulate_virial(virial, r, g);
     }
 }
 
