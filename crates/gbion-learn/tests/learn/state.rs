@@ -98,6 +98,7 @@ fn an_infinite_grade_is_stored_as_null_and_resumes_as_infinite() {
         max_grade: f64::INFINITY,
         stops: vec!["break at step 5 (grade inf)".into()],
         selected: 1,
+        blow_up_frames: 0,
         quarantined: 0,
     };
     let state = LearnState {
