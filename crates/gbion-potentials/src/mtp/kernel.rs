@@ -220,6 +220,7 @@ impl Model {
 
     /// The radial basis Q_k(r) = scaling·T_k(s)·(max_dist − r)² and dQ_k/dr at distance r, using the two
     /// buffers (length basis_size) for the Chebyshev values; returns (Q, dQ/dr) in the same buffers.
+    #[inline(always)]
     fn radial_basis<'b>(&self, r: f64, values: &'b mut [f64], derivatives: &'b mut [f64]) -> (&'b [f64], &'b [f64]) {
         let width = self.max_dist - self.min_dist;
         let s = (2.0 * r - self.min_dist - self.max_dist) / width;
@@ -327,6 +328,7 @@ pub(crate) struct SiteWork {
 impl SiteWork {
     /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist.
     /// Errors (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
+    #[inline(always)]
     pub fn load(
         &mut self,
         model: &Model,
@@ -354,6 +356,7 @@ impl SiteWork {
     }
 
     /// Moments of the loaded site for a centre of type `centre` (fills `moments`).
+    #[inline(always)]
     pub fn moments(&mut self, model: &Model, centre: usize) {
         let n = self.count;
         self.radial_tables(model, centre);
@@ -367,6 +370,7 @@ impl SiteWork {
     }
 
     /// The site energy (eV) from the moments of [`Self::moments`].
+    #[inline(always)]
     pub fn energy(&self, model: &Model, centre: usize) -> f64 {
         let linear: f64 = model
             .mapping
@@ -378,8 +382,9 @@ impl SiteWork {
     }
 
     /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, after [`Self::moments`]: dE/dM by the reverse
-    /// product sweep, then [`Self::gradient_lanes`] for each group of [`LANES`] neighbours.
-    pub fn gradient(&mut self, model: &Model) {
+    /// product sweep, then [`LaneWork::gradient`] for each group of [`LANES`] neighbours.
+    #[inline(always)]
+    pub fn gradient<F: MulAdd>(&mut self, model: &Model) {
         let n = self.count;
         self.moment_grad.clear();
         self.moment_grad.resize(model.moments_count, 0.0);
@@ -418,7 +423,7 @@ impl SiteWork {
                 f[..used].copy_from_slice(&self.radial[mu * n + first..mu * n + first + used]);
                 df[..used].copy_from_slice(&self.radial_derivative[mu * n + first..mu * n + first + used]);
             }
-            let g = lanes.gradient(model, &self.moment_grad, &unit, &inv_r);
+            let g = lanes.gradient::<F>(model, &self.moment_grad, &unit, &inv_r);
             self.gradient.extend_from_slice(&g[..used]);
         }
     }
@@ -559,6 +564,7 @@ impl SiteWork {
     }
 
     /// f_μ and f'_μ for every neighbour, and the unit vectors.
+    #[inline(always)]
     fn radial_tables(&mut self, model: &Model, centre: usize) {
         let n = self.count;
         let size = model.basis_size;
@@ -584,6 +590,7 @@ impl SiteWork {
     }
 
     /// P_p(u_j) for every monomial and neighbour.
+    #[inline(always)]
     fn monomial_table(&mut self, model: &Model) {
         let n = self.count;
         resize(&mut self.monomial, model.monomials.len() * n);
@@ -666,6 +673,7 @@ impl SiteWork {
 /// Each run of products with the same target M_i3 (the file lists them together) is summed in a register,
 /// since its terms read only M_k with k < i3, which saves a store and a load per product; the sums are
 /// the same, term by term, as adding each product into M_i3 in turn.
+#[inline(always)]
 fn products(model: &Model, moments: &mut [f64]) {
     let mut target = None;
     let mut sum = 0.0;
@@ -707,7 +715,8 @@ impl LaneWork {
     /// unit vectors and 1/r (module doc): A = Σ_μ f'_μ S_μ; C = ∇_u Σ_p h_p P_p by reverse mode through
     /// P_q = u_axis · P_p (from the last monomial down, P̄_p = h_p + Σ_{children q} u_axis P̄_q, then
     /// C_axis = Σ_q P̄_q P_p); and B = u·C by Euler's relation.
-    fn gradient(
+    #[inline(always)]
+    fn gradient<F: MulAdd>(
         &mut self,
         model: &Model,
         moment_grad: &[f64],
@@ -723,14 +732,14 @@ impl LaneWork {
         for (p, h) in self.h.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, mu) in &model.by_monomial[model.by_monomial_start[p]..model.by_monomial_start[p + 1]] {
-                add_scaled(&mut sum, moment_grad[m], &self.radial[mu]);
+                add_scaled::<F>(&mut sum, moment_grad[m], &self.radial[mu]);
             }
             *h = sum;
         }
         for (mu, s) in self.weighted.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
-                add_scaled(&mut sum, moment_grad[m], &self.monomial[p]);
+                add_scaled::<F>(&mut sum, moment_grad[m], &self.monomial[p]);
             }
             *s = sum;
         }
@@ -738,49 +747,88 @@ impl LaneWork {
             let (done, rest) = self.h.split_at_mut(p + 1);
             let mut sum = done[p];
             for &(q, axis) in &model.children[model.children_start[p]..model.children_start[p + 1]] {
-                add_product(&mut sum, &rest[q - p - 1], &unit[axis]);
+                add_product::<F>(&mut sum, &rest[q - p - 1], &unit[axis]);
             }
             done[p] = sum;
         }
-        let c: [[f64; LANES]; 3] = std::array::from_fn(|axis| {
-            let mut sum = [0.0; LANES];
-            for &(p, parent) in &model.by_axis[axis] {
-                add_product(&mut sum, &self.h[p], &self.monomial[parent]);
+        // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
+        let mut c = [[0.0; LANES]; 3];
+        for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
+            for &(p, parent) in pairs {
+                add_product::<F>(sum, &self.h[p], &self.monomial[parent]);
             }
-            sum
-        });
+        }
         let mut a = [0.0; LANES];
         for (df, s) in self.radial_derivative.iter().zip(&self.weighted) {
-            add_product(&mut a, df, s);
+            add_product::<F>(&mut a, df, s);
         }
-        std::array::from_fn(|l| {
+        let mut gradient = [[0.0; 3]; LANES];
+        for (l, g) in gradient.iter_mut().enumerate() {
             let b = unit[0][l] * c[0][l] + unit[1][l] * c[1][l] + unit[2][l] * c[2][l];
             let along = a[l] - b * inv_r[l];
-            [0, 1, 2].map(|d| along * unit[d][l] + c[d][l] * inv_r[l])
-        })
+            for d in 0..3 {
+                g[d] = along * unit[d][l] + c[d][l] * inv_r[l];
+            }
+        }
+        gradient
+    }
+}
+
+/// How the gradient evaluates a·b + c: [`Separate`] rounds the product and the sum (any CPU), [`Fused`]
+/// rounds once (only inside functions compiled with the `fma` target feature, where it is one
+/// instruction; elsewhere it would call the slow software fma).
+pub(crate) trait MulAdd {
+    fn mul_add(a: f64, b: f64, c: f64) -> f64;
+}
+
+/// a·b + c rounded twice.
+pub(crate) struct Separate;
+
+/// a·b + c rounded once (x86 FMA).
+pub(crate) struct Fused;
+
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+}
+
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
     }
 }
 
 /// sum_l += g · x_l lane by lane.
-fn add_scaled(sum: &mut [f64; LANES], g: f64, x: &[f64; LANES]) {
+#[inline(always)]
+fn add_scaled<F: MulAdd>(sum: &mut [f64; LANES], g: f64, x: &[f64; LANES]) {
     for l in 0..LANES {
-        sum[l] += g * x[l];
+        sum[l] = F::mul_add(g, x[l], sum[l]);
     }
 }
 
 /// sum_l += x_l · y_l lane by lane.
-fn add_product(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
+#[inline(always)]
+fn add_product<F: MulAdd>(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
     for l in 0..LANES {
-        sum[l] += x[l] * y[l];
+        sum[l] = F::mul_add(x[l], y[l], sum[l]);
     }
 }
 
 /// x_l · y_l lane by lane.
+#[inline(always)]
 fn mul(x: &[f64; LANES], y: &[f64; LANES]) -> [f64; LANES] {
-    std::array::from_fn(|l| x[l] * y[l])
+    let mut product = [0.0; LANES];
+    for l in 0..LANES {
+        product[l] = x[l] * y[l];
+    }
+    product
 }
 
 /// T_k(s) and dT_k/ds for k < values.len() (Chebyshev polynomials of the first kind).
+#[inline(always)]
 fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
     // (T_k, T_{k+1}) and their derivatives, stepped by T_{k+2} = 2s T_{k+1} − T_k.
     let (mut t, mut dt) = ((1.0, s), (0.0, 1.0));
@@ -794,6 +842,7 @@ fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
 }
 
 /// Σ a_j b_j with four partial sums (so the loop vectorises).
+#[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut partial = [0.0; 4];
     let chunks = a.len() / 4 * 4;
@@ -807,11 +856,13 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).
+#[inline(always)]
 fn resize(v: &mut Vec<f64>, len: usize) {
     v.resize(len, 0.0);
 }
 
 /// `v` with length `len`, all zeros.
+#[inline(always)]
 fn reset(v: &mut Vec<f64>, len: usize) {
     v.clear();
     v.resize(len, 0.0);
