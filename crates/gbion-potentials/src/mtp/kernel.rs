@@ -358,13 +358,19 @@ impl SiteWork {
     /// Moments of the loaded site for a centre of type `centre` (fills `moments`).
     #[inline(always)]
     pub fn moments(&mut self, model: &Model, centre: usize) {
+        self.moments_with::<Separate>(model, centre);
+    }
+
+    /// [`Self::moments`] with the dot products of `F` (the same sums bit for bit).
+    #[inline(always)]
+    pub fn moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.count;
-        self.radial_tables(model, centre);
+        self.radial_tables::<F>(model, centre);
         self.monomial_table(model);
         self.moments.clear();
         self.moments.resize(model.moments_count, 0.0);
         for (m, &(mu, p)) in model.basic.iter().enumerate() {
-            self.moments[m] = dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial[p * n..(p + 1) * n]);
+            self.moments[m] = F::dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial[p * n..(p + 1) * n]);
         }
         products(model, &mut self.moments);
     }
@@ -391,11 +397,17 @@ impl SiteWork {
         for (&m, &c) in model.mapping.iter().zip(&model.moment_coeffs) {
             self.moment_grad[m] += c;
         }
+        // dE/dM_i3 is final when its run of products (listed together, reading only M_k with k < i3) is
+        // reached, so it is read once per run.
         let (grad, moments) = (&mut self.moment_grad[..], &self.moments[..]);
+        let (mut target, mut target_grad) = (usize::MAX, 0.0);
         for &(i1, i2, mult, i3) in model.products.iter().rev() {
-            let g = mult * grad[i3];
-            grad[i1] += g * moments[i2];
-            grad[i2] += g * moments[i1];
+            if i3 != target {
+                (target, target_grad) = (i3, grad[i3]);
+            }
+            let g = mult * target_grad;
+            grad[i1] = F::mul_add(g, moments[i2], grad[i1]);
+            grad[i2] = F::mul_add(g, moments[i1], grad[i2]);
         }
         let lanes = &mut self.lanes;
         lanes.monomial.resize(model.monomials.len(), [0.0; LANES]);
@@ -565,7 +577,7 @@ impl SiteWork {
 
     /// f_μ and f'_μ for every neighbour, and the unit vectors.
     #[inline(always)]
-    fn radial_tables(&mut self, model: &Model, centre: usize) {
+    fn radial_tables<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.count;
         let size = model.basis_size;
         resize(&mut self.radial, model.radial_count * n);
@@ -583,8 +595,8 @@ impl SiteWork {
             let (q, dq) = model.radial_basis(r, &mut self.chebyshev, &mut self.chebyshev_derivative);
             let block = model.radial_block(centre, self.kind[j]);
             for (mu, coeffs) in block.chunks_exact(size).enumerate() {
-                self.radial[mu * n + j] = dot(coeffs, q);
-                self.radial_derivative[mu * n + j] = dot(coeffs, dq);
+                self.radial[mu * n + j] = F::dot(coeffs, q);
+                self.radial_derivative[mu * n + j] = F::dot(coeffs, dq);
             }
         }
     }
@@ -779,12 +791,16 @@ impl LaneWork {
 /// instruction; elsewhere it would call the slow software fma).
 pub(crate) trait MulAdd {
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
+
+    /// Σ a_j b_j over the shorter of the two, the same sums bit for bit as [`dot`].
+    fn dot(a: &[f64], b: &[f64]) -> f64;
 }
 
 /// a·b + c rounded twice.
 pub(crate) struct Separate;
 
-/// a·b + c rounded once (x86 FMA).
+/// a·b + c rounded once, and [`dot`] in AVX registers (x86 AVX2 and FMA).
+#[cfg(target_arch = "x86_64")]
 pub(crate) struct Fused;
 
 impl MulAdd for Separate {
@@ -792,12 +808,42 @@ impl MulAdd for Separate {
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
     }
+
+    #[inline(always)]
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        dot(a, b)
+    }
 }
 
+#[cfg(target_arch = "x86_64")]
 impl MulAdd for Fused {
     #[inline(always)]
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
+    }
+
+    /// [`dot`] with its eight partial sums in two AVX registers (LLVM vectorises the portable loop across
+    /// iterations instead, with shuffles).
+    #[inline(always)]
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
+        let len = a.len().min(b.len());
+        let ((a_rows, a_tail), (b_rows, b_tail)) = (a[..len].as_chunks::<LANES>(), b[..len].as_chunks::<LANES>());
+        let mut partial = [0.0; LANES];
+        // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
+        // (`Mtp::compute_block_avx2`), on CPUs that have them; every load reads 4 of a row's 8 values.
+        unsafe {
+            let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            for (x, y) in a_rows.iter().zip(b_rows) {
+                let low_product = _mm256_mul_pd(_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(y.as_ptr()));
+                let high_product = _mm256_mul_pd(_mm256_loadu_pd(x[4..].as_ptr()), _mm256_loadu_pd(y[4..].as_ptr()));
+                low = _mm256_add_pd(low, low_product);
+                high = _mm256_add_pd(high, high_product);
+            }
+            _mm256_storeu_pd(partial.as_mut_ptr(), low);
+            _mm256_storeu_pd(partial[4..].as_mut_ptr(), high);
+        }
+        dot_finish(&partial, a_tail, b_tail)
     }
 }
 
@@ -841,18 +887,33 @@ fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
     }
 }
 
-/// Σ a_j b_j with four partial sums (so the loop vectorises).
+/// Σ a_j b_j with [`LANES`] partial sums over rows of [`LANES`] (so the loop vectorises), then
+/// [`dot_finish`].
 #[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut partial = [0.0; 4];
-    let chunks = a.len() / 4 * 4;
-    for (x, y) in a[..chunks].chunks_exact(4).zip(b[..chunks].chunks_exact(4)) {
-        for k in 0..4 {
-            partial[k] += x[k] * y[k];
+    let len = a.len().min(b.len());
+    let ((a_rows, a_tail), (b_rows, b_tail)) = (a[..len].as_chunks::<LANES>(), b[..len].as_chunks::<LANES>());
+    let mut partial = [0.0; LANES];
+    for (x, y) in a_rows.iter().zip(b_rows) {
+        for l in 0..LANES {
+            partial[l] += x[l] * y[l];
         }
     }
-    let tail: f64 = a[chunks..].iter().zip(&b[chunks..]).map(|(x, y)| x * y).sum();
-    (partial[0] + partial[1]) + (partial[2] + partial[3]) + tail
+    dot_finish(&partial, a_tail, b_tail)
+}
+
+/// The partial sums of [`dot`] added pairwise (lane l with l + 4 first), plus Σ a_j b_j over the tails.
+#[inline(always)]
+fn dot_finish(partial: &[f64; LANES], a_tail: &[f64], b_tail: &[f64]) -> f64 {
+    let mut tail = 0.0;
+    for (x, y) in a_tail.iter().zip(b_tail) {
+        tail += x * y;
+    }
+    let mut half = [0.0; LANES / 2];
+    for (l, h) in half.iter_mut().enumerate() {
+        *h = partial[l] + partial[l + LANES / 2];
+    }
+    ((half[0] + half[1]) + (half[2] + half[3])) + tail
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).
@@ -884,6 +945,89 @@ mod tests {
             // dT_k/ds = k sin(kθ) / sin θ.
             assert!((dt[k] - kf * (kf * theta).sin() / theta.sin()).abs() < 1e-12);
         }
+    }
+
+    /// Values in [-1, 1) that are not round in binary, from a fixed linear congruential sequence.
+    fn scattered(count: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..count)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+            })
+            .collect()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn has_avx2_fma() -> bool {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx_dot_products_equal_the_portable_ones_bit_for_bit() {
+        if !has_avx2_fma() {
+            return;
+        }
+        for len in 0..41 {
+            let (a, b) = (scattered(len, 1), scattered(len + 3, 2));
+            let expected: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - expected).abs() < 1e-13, "length {len}");
+            assert_eq!(Fused::dot(&a, &b).to_bits(), dot(&a, &b).to_bits(), "length {len}");
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn fused_and_separate_site_gradients_agree() {
+        if !has_avx2_fma() {
+            return;
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mtp/potentials/l16_5sp.mtp");
+        let model = Model::new(&MtpParameters::read(&path).unwrap());
+        // 21 neighbours (two full groups of lanes and a partial one) between 1.5 and 4.9 Å, types 0..5.
+        let (directions, radii) = (scattered(63, 3), scattered(21, 4));
+        let neighbours: Vec<(usize, Vec3, usize)> = (0..21)
+            .map(|j| {
+                let d = [directions[3 * j], directions[3 * j + 1], directions[3 * j + 2]];
+                let scale = (3.2 + 1.7 * radii[j]) / (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+                (j, d.map(|x| x * scale), j % 5)
+            })
+            .collect();
+        let gradient = |fused: bool| {
+            let mut work = SiteWork::default();
+            work.load(&model, neighbours.iter().copied()).unwrap();
+            if fused {
+                work.moments_with::<Fused>(&model, 2);
+                // SAFETY: checked above that the CPU has AVX2 and FMA.
+                unsafe { fused_gradient(&mut work, &model) };
+            } else {
+                work.moments_with::<Separate>(&model, 2);
+                work.gradient::<Separate>(&model);
+            }
+            (work.energy(&model, 2), work.gradient)
+        };
+        let ((energy, separate), (fused_energy, fused)) = (gradient(false), gradient(true));
+        assert_eq!(energy.to_bits(), fused_energy.to_bits());
+        let scale = separate.iter().flatten().fold(0.0_f64, |m, g| m.max(g.abs()));
+        assert!(scale > 1e-3);
+        for (s, f) in separate.iter().zip(&fused) {
+            for d in 0..3 {
+                assert!((s[d] - f[d]).abs() < 1e-12 * scale, "{s:?} vs {f:?}");
+            }
+        }
+    }
+
+    /// [`SiteWork::gradient`] with fused multiply-adds, compiled for FMA as in `Mtp::compute_block_avx2`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn fused_gradient(work: &mut SiteWork, model: &Model) {
+        work.gradient::<Fused>(model);
     }
 
     #[test]

@@ -236,7 +236,7 @@ impl Mtp {
         slot.resize(structure.len(), UNTOUCHED);
         for atom in range {
             self.load_site(work, structure, list, types, atom)?;
-            work.moments(&self.model, types[atom]);
+            work.moments_with::<F>(&self.model, types[atom]);
             sums.energies.push(work.energy(&self.model, types[atom]));
             if !need_gradient {
                 continue;
