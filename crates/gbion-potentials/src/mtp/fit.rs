@@ -19,7 +19,7 @@
 use super::Mtp;
 use super::add_site_gradient;
 pub use super::kernel::ParameterOffsets;
-use super::kernel::{FitSites, FitWork, SiteWork};
+use super::kernel::{FitSites, FitWork, Separate, SiteWork};
 use crate::potential::require_list;
 use crate::{Error, Output, Request, Result, accumulate_virial, stress_from_virial};
 use gbion_atoms::{NeighborList, Structure, Vec3};
@@ -184,7 +184,7 @@ impl Mtp {
                 sites.reserve_like_first(&self.model, n);
             }
             if request.forces || request.stress {
-                work.gradient(&self.model);
+                work.gradient::<Separate>(&self.model);
                 add_site_gradient(&work, atom, &mut forces, &mut virial);
             }
         }

@@ -21,7 +21,7 @@
 //! ∂E_i/∂r_ij = A u + (C − B u) / r,  A = Σ_m (dE/dM_m) f'_μ P_m,  B = Σ_p deg_p h_p P_p,  C = Σ_p h_p ∇_u P_p,
 //!
 //! which follows from ∂u/∂r_ij = (1 − u uᵀ)/r and Euler's relation u·∇_u P = deg P for the homogeneous
-//! monomials P. The gradient runs on groups of eight neighbours at a time (arrays small enough for L1,
+//! monomials P. The gradient runs on groups of 16 neighbours at a time (arrays small enough for L1,
 //! vectorised across the group), with A = Σ_μ f'_μ S_μ, S_μ = Σ_{m∈μ} (dE/dM_m) P_p, C by reverse mode
 //! through the monomial recursion P_q = u_d P_p, and B = u·C (Euler again).
 //!
@@ -224,12 +224,8 @@ impl Model {
 
     /// The radial basis Q_k(r) = scaling·T_k(s)·(max_dist − r)² and dQ_k/dr at distance r, using the two
     /// buffers (length basis_size) for the Chebyshev values; returns (Q, dQ/dr) in the same buffers.
-    pub(super) fn radial_basis<'b>(
-        &self,
-        r: f64,
-        values: &'b mut [f64],
-        derivatives: &'b mut [f64],
-    ) -> (&'b [f64], &'b [f64]) {
+    #[inline(always)]
+    pub(super) fn radial_basis<'b>(&self, r: f64, values: &'b mut [f64], derivatives: &'b mut [f64]) -> (&'b [f64], &'b [f64]) {
         let width = self.max_dist - self.min_dist;
         let s = (2.0 * r - self.min_dist - self.max_dist) / width;
         chebyshev(s, values, derivatives);
@@ -308,6 +304,7 @@ pub(crate) struct SiteWork {
 impl SiteWork {
     /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist.
     /// Errors (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
+    #[inline(always)]
     pub fn load(
         &mut self,
         model: &Model,
@@ -335,19 +332,27 @@ impl SiteWork {
     }
 
     /// Moments of the loaded site for a centre of type `centre` (fills `moments`).
+    #[inline(always)]
     pub fn moments(&mut self, model: &Model, centre: usize) {
+        self.moments_with::<Separate>(model, centre);
+    }
+
+    /// [`Self::moments`] with the dot products of `F` (the same sums bit for bit).
+    #[inline(always)]
+    pub fn moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.count;
-        self.radial_tables(model, centre);
+        self.radial_tables::<F>(model, centre);
         self.monomial_table(model);
         self.moments.clear();
         self.moments.resize(model.moments_count, 0.0);
         for (m, &(mu, p)) in model.basic.iter().enumerate() {
-            self.moments[m] = dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial[p * n..(p + 1) * n]);
+            self.moments[m] = F::dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial[p * n..(p + 1) * n]);
         }
         products(model, &mut self.moments);
     }
 
     /// The site energy (eV) from the moments of [`Self::moments`].
+    #[inline(always)]
     pub fn energy(&self, model: &Model, centre: usize) -> f64 {
         let linear: f64 = model
             .mapping
@@ -359,19 +364,26 @@ impl SiteWork {
     }
 
     /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, after [`Self::moments`]: dE/dM by the reverse
-    /// product sweep, then [`Self::gradient_lanes`] for each group of [`LANES`] neighbours.
-    pub fn gradient(&mut self, model: &Model) {
+    /// product sweep, then [`LaneWork::gradient`] for each group of [`LANES`] neighbours.
+    #[inline(always)]
+    pub fn gradient<F: MulAdd>(&mut self, model: &Model) {
         let n = self.count;
         self.moment_grad.clear();
         self.moment_grad.resize(model.moments_count, 0.0);
         for (&m, &c) in model.mapping.iter().zip(&model.moment_coeffs) {
             self.moment_grad[m] += c;
         }
+        // dE/dM_i3 is final when its run of products (listed together, reading only M_k with k < i3) is
+        // reached, so it is read once per run.
         let (grad, moments) = (&mut self.moment_grad[..], &self.moments[..]);
+        let (mut target, mut target_grad) = (usize::MAX, 0.0);
         for &(i1, i2, mult, i3) in model.products.iter().rev() {
-            let g = mult * grad[i3];
-            grad[i1] += g * moments[i2];
-            grad[i2] += g * moments[i1];
+            if i3 != target {
+                (target, target_grad) = (i3, grad[i3]);
+            }
+            let g = mult * target_grad;
+            grad[i1] = F::mul_add(g, moments[i2], grad[i1]);
+            grad[i2] = F::mul_add(g, moments[i1], grad[i2]);
         }
         let lanes = &mut self.lanes;
         lanes.monomial.resize(model.monomials.len(), [0.0; LANES]);
@@ -399,13 +411,14 @@ impl SiteWork {
                 f[..used].copy_from_slice(&self.radial[mu * n + first..mu * n + first + used]);
                 df[..used].copy_from_slice(&self.radial_derivative[mu * n + first..mu * n + first + used]);
             }
-            let g = lanes.gradient(model, &self.moment_grad, &unit, &inv_r);
+            let g = lanes.gradient::<F>(model, &self.moment_grad, &unit, &inv_r);
             self.gradient.extend_from_slice(&g[..used]);
         }
     }
 
     /// f_μ and f'_μ for every neighbour, and the unit vectors.
-    fn radial_tables(&mut self, model: &Model, centre: usize) {
+    #[inline(always)]
+    fn radial_tables<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.count;
         let size = model.basis_size;
         resize(&mut self.radial, model.radial_count * n);
@@ -423,13 +436,14 @@ impl SiteWork {
             let (q, dq) = model.radial_basis(r, &mut self.chebyshev, &mut self.chebyshev_derivative);
             let block = model.radial_block(centre, self.kind[j]);
             for (mu, coeffs) in block.chunks_exact(size).enumerate() {
-                self.radial[mu * n + j] = dot(coeffs, q);
-                self.radial_derivative[mu * n + j] = dot(coeffs, dq);
+                self.radial[mu * n + j] = F::dot(coeffs, q);
+                self.radial_derivative[mu * n + j] = F::dot(coeffs, dq);
             }
         }
     }
 
     /// P_p(u_j) for every monomial and neighbour.
+    #[inline(always)]
     fn monomial_table(&mut self, model: &Model) {
         let n = self.count;
         resize(&mut self.monomial, model.monomials.len() * n);
@@ -512,6 +526,7 @@ impl SiteWork {
 /// Each run of products with the same target M_i3 (the file lists them together) is summed in a register,
 /// since its terms read only M_k with k < i3, which saves a store and a load per product; the sums are
 /// the same, term by term, as adding each product into M_i3 in turn.
+#[inline(always)]
 fn products(model: &Model, moments: &mut [f64]) {
     let mut target = None;
     let mut sum = 0.0;
@@ -530,9 +545,13 @@ fn products(model: &Model, moments: &mut [f64]) {
     }
 }
 
+/// Partial sums of [`dot`] (two AVX registers).
+const DOT_LANES: usize = 8;
+
 /// Neighbours handled together by [`SiteWork::gradient`]: its per-neighbour tables are arrays of this many
-/// lanes, small enough to stay in L1 and vectorised across neighbours.
-const LANES: usize = 8;
+/// lanes, small enough to stay in L1 and vectorised across neighbours; 16 rather than 8 halves the loop
+/// overhead per neighbour (index loads, bounds checks) for the same arithmetic.
+const LANES: usize = 16;
 
 /// The tables of [`LaneWork::gradient`], one row of [`LANES`] neighbours per quantity.
 #[derive(Default)]
@@ -553,7 +572,8 @@ impl LaneWork {
     /// unit vectors and 1/r (module doc): A = Σ_μ f'_μ S_μ; C = ∇_u Σ_p h_p P_p by reverse mode through
     /// P_q = u_axis · P_p (from the last monomial down, P̄_p = h_p + Σ_{children q} u_axis P̄_q, then
     /// C_axis = Σ_q P̄_q P_p); and B = u·C by Euler's relation.
-    fn gradient(
+    #[inline(always)]
+    fn gradient<F: MulAdd>(
         &mut self,
         model: &Model,
         moment_grad: &[f64],
@@ -569,14 +589,14 @@ impl LaneWork {
         for (p, h) in self.h.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, mu) in &model.by_monomial[model.by_monomial_start[p]..model.by_monomial_start[p + 1]] {
-                add_scaled(&mut sum, moment_grad[m], &self.radial[mu]);
+                add_scaled::<F>(&mut sum, moment_grad[m], &self.radial[mu]);
             }
             *h = sum;
         }
         for (mu, s) in self.weighted.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
-                add_scaled(&mut sum, moment_grad[m], &self.monomial[p]);
+                add_scaled::<F>(&mut sum, moment_grad[m], &self.monomial[p]);
             }
             *s = sum;
         }
@@ -584,49 +604,123 @@ impl LaneWork {
             let (done, rest) = self.h.split_at_mut(p + 1);
             let mut sum = done[p];
             for &(q, axis) in &model.children[model.children_start[p]..model.children_start[p + 1]] {
-                add_product(&mut sum, &rest[q - p - 1], &unit[axis]);
+                add_product::<F>(&mut sum, &rest[q - p - 1], &unit[axis]);
             }
             done[p] = sum;
         }
-        let c: [[f64; LANES]; 3] = std::array::from_fn(|axis| {
-            let mut sum = [0.0; LANES];
-            for &(p, parent) in &model.by_axis[axis] {
-                add_product(&mut sum, &self.h[p], &self.monomial[parent]);
+        // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
+        let mut c = [[0.0; LANES]; 3];
+        for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
+            for &(p, parent) in pairs {
+                add_product::<F>(sum, &self.h[p], &self.monomial[parent]);
             }
-            sum
-        });
+        }
         let mut a = [0.0; LANES];
         for (df, s) in self.radial_derivative.iter().zip(&self.weighted) {
-            add_product(&mut a, df, s);
+            add_product::<F>(&mut a, df, s);
         }
-        std::array::from_fn(|l| {
+        let mut gradient = [[0.0; 3]; LANES];
+        for (l, g) in gradient.iter_mut().enumerate() {
             let b = unit[0][l] * c[0][l] + unit[1][l] * c[1][l] + unit[2][l] * c[2][l];
             let along = a[l] - b * inv_r[l];
-            [0, 1, 2].map(|d| along * unit[d][l] + c[d][l] * inv_r[l])
-        })
+            for d in 0..3 {
+                g[d] = along * unit[d][l] + c[d][l] * inv_r[l];
+            }
+        }
+        gradient
+    }
+}
+
+/// How the gradient evaluates a·b + c: [`Separate`] rounds the product and the sum (any CPU), [`Fused`]
+/// rounds once (only inside functions compiled with the `fma` target feature, where it is one
+/// instruction; elsewhere it would call the slow software fma).
+pub(crate) trait MulAdd {
+    fn mul_add(a: f64, b: f64, c: f64) -> f64;
+
+    /// Σ a_j b_j over the shorter of the two, the same sums bit for bit as [`dot`].
+    fn dot(a: &[f64], b: &[f64]) -> f64;
+}
+
+/// a·b + c rounded twice.
+pub(crate) struct Separate;
+
+/// a·b + c rounded once, and [`dot`] in AVX registers (x86 AVX2 and FMA).
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Fused;
+
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+
+    #[inline(always)]
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        dot(a, b)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+
+    /// [`dot`] with its eight partial sums in two AVX registers (LLVM vectorises the portable loop across
+    /// iterations instead, with shuffles).
+    #[inline(always)]
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
+        let len = a.len().min(b.len());
+        let ((a_rows, a_tail), (b_rows, b_tail)) =
+            (a[..len].as_chunks::<DOT_LANES>(), b[..len].as_chunks::<DOT_LANES>());
+        let mut partial = [0.0; DOT_LANES];
+        // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
+        // (`Mtp::compute_block_avx2`), on CPUs that have them; every load reads 4 of a row's 8 values.
+        unsafe {
+            let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            for (x, y) in a_rows.iter().zip(b_rows) {
+                let low_product = _mm256_mul_pd(_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(y.as_ptr()));
+                let high_product = _mm256_mul_pd(_mm256_loadu_pd(x[4..].as_ptr()), _mm256_loadu_pd(y[4..].as_ptr()));
+                low = _mm256_add_pd(low, low_product);
+                high = _mm256_add_pd(high, high_product);
+            }
+            _mm256_storeu_pd(partial.as_mut_ptr(), low);
+            _mm256_storeu_pd(partial[4..].as_mut_ptr(), high);
+        }
+        dot_finish(&partial, a_tail, b_tail)
     }
 }
 
 /// sum_l += g · x_l lane by lane.
-fn add_scaled(sum: &mut [f64; LANES], g: f64, x: &[f64; LANES]) {
+#[inline(always)]
+fn add_scaled<F: MulAdd>(sum: &mut [f64; LANES], g: f64, x: &[f64; LANES]) {
     for l in 0..LANES {
-        sum[l] += g * x[l];
+        sum[l] = F::mul_add(g, x[l], sum[l]);
     }
 }
 
 /// sum_l += x_l · y_l lane by lane.
-fn add_product(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
+#[inline(always)]
+fn add_product<F: MulAdd>(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
     for l in 0..LANES {
-        sum[l] += x[l] * y[l];
+        sum[l] = F::mul_add(x[l], y[l], sum[l]);
     }
 }
 
 /// x_l · y_l lane by lane.
+#[inline(always)]
 fn mul(x: &[f64; LANES], y: &[f64; LANES]) -> [f64; LANES] {
-    std::array::from_fn(|l| x[l] * y[l])
+    let mut product = [0.0; LANES];
+    for l in 0..LANES {
+        product[l] = x[l] * y[l];
+    }
+    product
 }
 
 /// T_k(s) and dT_k/ds for k < values.len() (Chebyshev polynomials of the first kind).
+#[inline(always)]
 fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
     // (T_k, T_{k+1}) and their derivatives, stepped by T_{k+2} = 2s T_{k+1} − T_k.
     let (mut t, mut dt) = ((1.0, s), (0.0, 1.0));
@@ -639,25 +733,43 @@ fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
     }
 }
 
-/// Σ a_j b_j with four partial sums (so the loop vectorises).
+/// Σ a_j b_j with [`DOT_LANES`] partial sums over rows of [`DOT_LANES`] (so the loop vectorises), then
+/// [`dot_finish`].
+#[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut partial = [0.0; 4];
-    let chunks = a.len() / 4 * 4;
-    for (x, y) in a[..chunks].chunks_exact(4).zip(b[..chunks].chunks_exact(4)) {
-        for k in 0..4 {
-            partial[k] += x[k] * y[k];
+    let len = a.len().min(b.len());
+    let ((a_rows, a_tail), (b_rows, b_tail)) = (a[..len].as_chunks::<DOT_LANES>(), b[..len].as_chunks::<DOT_LANES>());
+    let mut partial = [0.0; DOT_LANES];
+    for (x, y) in a_rows.iter().zip(b_rows) {
+        for l in 0..DOT_LANES {
+            partial[l] += x[l] * y[l];
         }
     }
-    let tail: f64 = a[chunks..].iter().zip(&b[chunks..]).map(|(x, y)| x * y).sum();
-    (partial[0] + partial[1]) + (partial[2] + partial[3]) + tail
+    dot_finish(&partial, a_tail, b_tail)
+}
+
+/// The partial sums of [`dot`] added pairwise (lane l with l + 4 first), plus Σ a_j b_j over the tails.
+#[inline(always)]
+fn dot_finish(partial: &[f64; DOT_LANES], a_tail: &[f64], b_tail: &[f64]) -> f64 {
+    let mut tail = 0.0;
+    for (x, y) in a_tail.iter().zip(b_tail) {
+        tail += x * y;
+    }
+    let mut half = [0.0; DOT_LANES / 2];
+    for (l, h) in half.iter_mut().enumerate() {
+        *h = partial[l] + partial[l + DOT_LANES / 2];
+    }
+    ((half[0] + half[1]) + (half[2] + half[3])) + tail
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).
+#[inline(always)]
 fn resize(v: &mut Vec<f64>, len: usize) {
     v.resize(len, 0.0);
 }
 
 /// `v` with length `len`, all zeros.
+#[inline(always)]
 fn reset(v: &mut Vec<f64>, len: usize) {
     v.clear();
     v.resize(len, 0.0);
@@ -679,6 +791,89 @@ mod tests {
             // dT_k/ds = k sin(kθ) / sin θ.
             assert!((dt[k] - kf * (kf * theta).sin() / theta.sin()).abs() < 1e-12);
         }
+    }
+
+    /// Values in [-1, 1) that are not round in binary, from a fixed linear congruential sequence.
+    fn scattered(count: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..count)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+            })
+            .collect()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn has_avx2_fma() -> bool {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx_dot_products_equal_the_portable_ones_bit_for_bit() {
+        if !has_avx2_fma() {
+            return;
+        }
+        for len in 0..41 {
+            let (a, b) = (scattered(len, 1), scattered(len + 3, 2));
+            let expected: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - expected).abs() < 1e-13, "length {len}");
+            assert_eq!(Fused::dot(&a, &b).to_bits(), dot(&a, &b).to_bits(), "length {len}");
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn fused_and_separate_site_gradients_agree() {
+        if !has_avx2_fma() {
+            return;
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mtp/potentials/l16_5sp.mtp");
+        let model = Model::new(&MtpParameters::read(&path).unwrap());
+        // 37 neighbours (two full groups of lanes and a partial one) between 1.5 and 4.9 Å, types 0..5.
+        let (directions, radii) = (scattered(111, 3), scattered(37, 4));
+        let neighbours: Vec<(usize, Vec3, usize)> = (0..37)
+            .map(|j| {
+                let d = [directions[3 * j], directions[3 * j + 1], directions[3 * j + 2]];
+                let scale = (3.2 + 1.7 * radii[j]) / (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+                (j, d.map(|x| x * scale), j % 5)
+            })
+            .collect();
+        let gradient = |fused: bool| {
+            let mut work = SiteWork::default();
+            work.load(&model, neighbours.iter().copied()).unwrap();
+            if fused {
+                work.moments_with::<Fused>(&model, 2);
+                // SAFETY: checked above that the CPU has AVX2 and FMA.
+                unsafe { fused_gradient(&mut work, &model) };
+            } else {
+                work.moments_with::<Separate>(&model, 2);
+                work.gradient::<Separate>(&model);
+            }
+            (work.energy(&model, 2), work.gradient)
+        };
+        let ((energy, separate), (fused_energy, fused)) = (gradient(false), gradient(true));
+        assert_eq!(energy.to_bits(), fused_energy.to_bits());
+        let scale = separate.iter().flatten().fold(0.0_f64, |m, g| m.max(g.abs()));
+        assert!(scale > 1e-3);
+        for (s, f) in separate.iter().zip(&fused) {
+            for d in 0..3 {
+                assert!((s[d] - f[d]).abs() < 1e-12 * scale, "{s:?} vs {f:?}");
+            }
+        }
+    }
+
+    /// [`SiteWork::gradient`] with fused multiply-adds, compiled for FMA as in `Mtp::compute_block_avx2`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn fused_gradient(work: &mut SiteWork, model: &Model) {
+        work.gradient::<Fused>(model);
     }
 
     #[test]

@@ -25,7 +25,9 @@ pub use rows::SiteBases;
 use crate::potential::{ListRequest, accumulate_virial, require_list, stress_from_virial};
 use crate::{Change, Error, LocalEnergy, Output, Potential, Request, Result};
 use gbion_atoms::{Element, ListKind, NeighborList, Structure, Vec3};
-use kernel::{Model, SiteWork};
+#[cfg(target_arch = "x86_64")]
+use kernel::Fused;
+use kernel::{Model, MulAdd, Separate, SiteWork};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -182,10 +184,50 @@ impl Mtp {
         work.load(&self.model, neighbours).map_err(|j| coincident(atom, j))
     }
 
-    /// Energy, per-atom energies, forces and virial sum of the atoms in `range`; forces are scattered into
-    /// an array over all atoms.
+    /// Energy, per-atom energies, forces and virial sum of the atoms in `range`, on the widest kernel this
+    /// CPU runs: AVX2 with fused multiply-adds in the gradient where the CPU has them (the energies are
+    /// the same bit for bit on every kernel; forces and stress differ in the last bits).
     fn compute_block(
         &self,
+        scratch: &mut BlockScratch,
+        structure: &Structure,
+        list: &NeighborList,
+        types: &[usize],
+        range: std::ops::Range<usize>,
+        request: Request,
+    ) -> Result<BlockSums> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { self.compute_block_avx2(scratch, structure, list, types, range, request) };
+        }
+        self.compute_block_with::<Separate>(scratch, structure, list, types, range, request)
+    }
+
+    /// [`Self::compute_block`] compiled for AVX2 and FMA.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn compute_block_avx2(
+        &self,
+        scratch: &mut BlockScratch,
+        structure: &Structure,
+        list: &NeighborList,
+        types: &[usize],
+        range: std::ops::Range<usize>,
+        request: Request,
+    ) -> Result<BlockSums> {
+        self.compute_block_with::<Fused>(scratch, structure, list, types, range, request)
+    }
+
+    /// [`Self::compute_block`] with a·b + c in the gradient evaluated by `F`. Forces are summed per block
+    /// over the atoms it touches (its centres and their neighbours), in the order they are first met.
+    #[inline(always)]
+    fn compute_block_with<F: MulAdd>(
+        &self,
+        scratch: &mut BlockScratch,
         structure: &Structure,
         list: &NeighborList,
         types: &[usize],
@@ -195,23 +237,37 @@ impl Mtp {
         let need_gradient = request.forces || request.stress;
         let mut sums = BlockSums {
             energies: Vec::with_capacity(range.len()),
-            forces: if request.forces {
-                vec![[0.0; 3]; structure.len()]
-            } else {
-                Vec::new()
-            },
+            touched: Vec::new(),
+            forces: Vec::new(),
             virial: [0.0; 6],
         };
-        let mut work = SiteWork::default();
+        let BlockScratch { work, slot } = scratch;
+        slot.resize(structure.len(), UNTOUCHED);
         for atom in range {
-            self.load_site(&mut work, structure, list, types, atom)?;
-            work.moments(&self.model, types[atom]);
+            self.load_site(work, structure, list, types, atom)?;
+            work.moments_with::<F>(&self.model, types[atom]);
             sums.energies.push(work.energy(&self.model, types[atom]));
             if !need_gradient {
                 continue;
             }
-            work.gradient(&self.model);
-            add_site_gradient(&work, atom, &mut sums.forces, &mut sums.virial);
+            work.gradient::<F>(&self.model);
+            if request.forces {
+                // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
+                let centre = sums.slot_of(slot, atom);
+                for (&j, &g) in work.index.iter().zip(&work.gradient) {
+                    let other = sums.slot_of(slot, j);
+                    for (d, &g_d) in g.iter().enumerate() {
+                        sums.forces[centre][d] += g_d;
+                        sums.forces[other][d] -= g_d;
+                    }
+                }
+            }
+            for (&r, &g) in work.vector.iter().zip(&work.gradient) {
+                accumulate_virial(&mut sums.virial, r, g);
+            }
+        }
+        for &atom in &sums.touched {
+            slot[atom] = UNTOUCHED;
         }
         Ok(sums)
     }
@@ -234,9 +290,35 @@ fn add_site_gradient(work: &SiteWork, atom: usize, forces: &mut [Vec3], virial: 
 /// What one block of atoms contributes.
 struct BlockSums {
     energies: Vec<f64>,
+    /// The atoms whose forces the block changes, and those changes.
+    touched: Vec<usize>,
     forces: Vec<Vec3>,
     virial: [f64; 6],
 }
+
+impl BlockSums {
+    /// Where `atom`'s force sits in `forces`, adding a zero entry when the block first touches it.
+    #[inline(always)]
+    fn slot_of(&mut self, slot: &mut [u32], atom: usize) -> usize {
+        if slot[atom] == UNTOUCHED {
+            slot[atom] = self.touched.len() as u32;
+            self.touched.push(atom);
+            self.forces.push([0.0; 3]);
+        }
+        slot[atom] as usize
+    }
+}
+
+/// Per-thread work space of [`Mtp::compute_block`]: the site tables, and for each atom of the structure
+/// its entry in the block's force list (or [`UNTOUCHED`]); every entry is reset after each block.
+#[derive(Default)]
+struct BlockScratch {
+    work: SiteWork,
+    slot: Vec<u32>,
+}
+
+/// An atom that the current block has not touched yet.
+const UNTOUCHED: u32 = u32::MAX;
 
 fn coincident(atom: usize, other: usize) -> Error {
     Error::Invalid(format!(
@@ -299,7 +381,9 @@ impl Potential for Mtp {
             .collect();
         let sums = blocks
             .into_par_iter()
-            .map(|range| self.compute_block(structure, list, &types, range, request))
+            .map_init(BlockScratch::default, |scratch, range| {
+                self.compute_block(scratch, structure, list, &types, range, request)
+            })
             .collect::<Result<Vec<_>>>()?;
         let energies: Vec<f64> = sums.iter().flat_map(|s| s.energies.iter().copied()).collect();
         let mut output = Output {
@@ -309,9 +393,9 @@ impl Potential for Mtp {
         if request.forces {
             let mut forces = vec![[0.0; 3]; n];
             for block in &sums {
-                for (f, g) in forces.iter_mut().zip(&block.forces) {
+                for (&atom, g) in block.touched.iter().zip(&block.forces) {
                     for d in 0..3 {
-                        f[d] += g[d];
+                        forces[atom][d] += g[d];
                     }
                 }
             }
