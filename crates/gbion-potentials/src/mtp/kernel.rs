@@ -225,7 +225,12 @@ impl Model {
     /// The radial basis Q_k(r) = scaling·T_k(s)·(max_dist − r)² and dQ_k/dr at distance r, using the two
     /// buffers (length basis_size) for the Chebyshev values; returns (Q, dQ/dr) in the same buffers.
     #[inline(always)]
-    pub(super) fn radial_basis<'b>(&self, r: f64, values: &'b mut [f64], derivatives: &'b mut [f64]) -> (&'b [f64], &'b [f64]) {
+    pub(super) fn radial_basis<'b>(
+        &self,
+        r: f64,
+        values: &'b mut [f64],
+        derivatives: &'b mut [f64],
+    ) -> (&'b [f64], &'b [f64]) {
         let width = self.max_dist - self.min_dist;
         let s = (2.0 * r - self.min_dist - self.max_dist) / width;
         chebyshev(s, values, derivatives);
