@@ -8,8 +8,8 @@
 //! (R_cut − r)², kernel module doc), and E, F and σ are linear in (s, c[·][·][0][·]). Its least-squares
 //! solution is exact and cheap, where L-BFGS from random radial coefficients creeps towards it slowly.
 //! Many-body terms are then added by the linear fit of all moment coefficients (which can only lower the
-//! loss: the pair potential is one of its candidates) and the nonlinear fit. Fitting two-body terms first is
-//! the usual practice for ML potentials (e.g. GAP's 2b+SOAP, ACE's pair start).
+//! loss: the pair potential is one of its candidates) and the nonlinear fit. A two-body baseline under the
+//! many-body terms is common in ML potentials (e.g. GAP's 2b + SOAP descriptors).
 //!
 //! The pair functions are polynomials fitted only where the training set has pair distances; between
 //! min_dist and the closest distance sampled for a pair of species they are free, and a least-squares fit
@@ -18,9 +18,10 @@
 //!
 //! How: the linear rows are those of an auxiliary MTP with one radial function per (centre type a,
 //! neighbour type b, basis index k), f_{abk}(r) = δ_{t_i a} δ_{t_j b} Q_k(r), and one scalar basic moment per
-//! radial function; its moment coefficients are the c[a][b][0][k] sought, fitted by [`fit_linear`]. The
-//! columns of (a, b, k) and (b, a, k) are equal (each pair is seen from both ends), so the minimum-norm
-//! solution splits every pair potential evenly between f_{0,ab} and f_{0,ba}.
+//! radial function; its moment coefficients are the c[a][b][0][k] sought, fitted as by
+//! [`crate::fit::fit_linear`] with the prior's rows added. The columns of (a, b, k) and (b, a, k) are equal
+//! (each pair is seen from both ends), so the minimum-norm solution splits every pair potential evenly
+//! between f_{0,ab} and f_{0,ba}.
 
 use crate::Result;
 use crate::fit::{FitData, LossWeights, fit_linear_with_prior};
