@@ -287,6 +287,13 @@ pub(crate) struct SiteWork {
     kind: Vec<usize>,
     pub vector: Vec<Vec3>,
     distance: Vec<f64>,
+    /// Neighbours of type t: `type_start[t]..type_start[t + 1]`.
+    type_start: Vec<usize>,
+    /// The loading order of the grouped neighbours, and spare rows for reordering.
+    order: Vec<usize>,
+    spare_index: Vec<usize>,
+    spare_vector: Vec<Vec3>,
+    spare_distance: Vec<f64>,
     /// Unit-vector components, [axis][j].
     unit: [Vec<f64>; 3],
     /// f_μ(r_j) and f'_μ(r_j), [μ][j].
@@ -296,9 +303,12 @@ pub(crate) struct SiteWork {
     monomial: Vec<f64>,
     /// Tables of one group of neighbours in [`Self::gradient`].
     lanes: LaneWork,
-    /// Chebyshev values and derivatives of one neighbour.
+    /// Chebyshev values and derivatives, [k][j] (one neighbour's [k] in the MC and fitting paths).
     chebyshev: Vec<f64>,
     chebyshev_derivative: Vec<f64>,
+    /// The radial envelope scaling·(max_dist − r)² and its derivative, [j].
+    envelope: Vec<f64>,
+    envelope_derivative: Vec<f64>,
     /// All moments and dE/dM.
     pub moments: Vec<f64>,
     moment_grad: Vec<f64>,
@@ -307,8 +317,9 @@ pub(crate) struct SiteWork {
 }
 
 impl SiteWork {
-    /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist.
-    /// Errors (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
+    /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist, grouped
+    /// by type (stable counting sort, so [`Self::radial_tables`] runs over each group with one set of
+    /// coefficients). Errors (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
     #[inline(always)]
     pub fn load(
         &mut self,
@@ -333,7 +344,36 @@ impl SiteWork {
             }
         }
         self.count = self.index.len();
+        self.group_by_type(model.species_count);
         Ok(())
+    }
+
+    /// Reorder the loaded neighbours by type (stable) and fill `type_start` (type t occupies
+    /// `type_start[t]..type_start[t + 1]`).
+    #[inline(always)]
+    fn group_by_type(&mut self, species_count: usize) {
+        self.type_start.clear();
+        self.type_start.resize(species_count + 1, 0);
+        for &kind in &self.kind {
+            self.type_start[kind + 1] += 1;
+        }
+        for t in 0..species_count {
+            self.type_start[t + 1] += self.type_start[t];
+        }
+        if self.kind.is_sorted() {
+            return;
+        }
+        let mut next = self.type_start.clone();
+        self.order.clear();
+        self.order.resize(self.count, 0);
+        for (j, &kind) in self.kind.iter().enumerate() {
+            self.order[next[kind]] = j;
+            next[kind] += 1;
+        }
+        permute(&mut self.index, &self.order, &mut self.spare_index);
+        permute(&mut self.kind, &self.order, &mut self.spare_index);
+        permute(&mut self.vector, &self.order, &mut self.spare_vector);
+        permute(&mut self.distance, &self.order, &mut self.spare_distance);
     }
 
     /// Moments of the loaded site for a centre of type `centre` (fills `moments`).
@@ -345,51 +385,49 @@ impl SiteWork {
     /// [`Self::moments`] with the dot products of `F` (the same sums bit for bit).
     #[inline(always)]
     pub fn moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
+        self.basic_moments_with::<F>(model, centre);
+        products(model, self.moments.as_chunks_mut::<1>().0);
+    }
+
+    /// The basic moments of the loaded site (the first B entries of `moments`, the others zero), with the
+    /// dot products of `F`.
+    #[inline(always)]
+    pub fn basic_moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.count;
-        self.radial_tables::<F>(model, centre);
+        self.radial_tables(model, centre);
         self.monomial_table(model);
         self.moments.clear();
         self.moments.resize(model.moments_count, 0.0);
         for (m, &(mu, p)) in model.basic.iter().enumerate() {
             self.moments[m] = F::dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial[p * n..(p + 1) * n]);
         }
-        products(model, &mut self.moments);
     }
 
     /// The site energy (eV) from the moments of [`Self::moments`].
     #[inline(always)]
     pub fn energy(&self, model: &Model, centre: usize) -> f64 {
-        let linear: f64 = model
-            .mapping
-            .iter()
-            .zip(&model.moment_coeffs)
-            .map(|(&m, &c)| c * self.moments[m])
-            .sum();
-        model.species_coeffs[centre] + linear
+        site_energy(model, centre, |m| self.moments[m])
     }
 
-    /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, after [`Self::moments`]: dE/dM by the reverse
-    /// product sweep, then [`LaneWork::gradient`] for each group of [`LANES`] neighbours.
+    /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, after [`Self::moments`]: dE/dM by
+    /// [`reverse_products`], then [`Self::neighbour_gradient`].
     #[inline(always)]
     pub fn gradient<F: MulAdd>(&mut self, model: &Model) {
-        let n = self.count;
         self.moment_grad.clear();
         self.moment_grad.resize(model.moments_count, 0.0);
-        for (&m, &c) in model.mapping.iter().zip(&model.moment_coeffs) {
-            self.moment_grad[m] += c;
-        }
-        // dE/dM_i3 is final when its run of products (listed together, reading only M_k with k < i3) is
-        // reached, so it is read once per run.
-        let (grad, moments) = (&mut self.moment_grad[..], &self.moments[..]);
-        let (mut target, mut target_grad) = (usize::MAX, 0.0);
-        for &(i1, i2, mult, i3) in model.products.iter().rev() {
-            if i3 != target {
-                (target, target_grad) = (i3, grad[i3]);
-            }
-            let g = mult * target_grad;
-            grad[i1] = F::mul_add(g, moments[i2], grad[i1]);
-            grad[i2] = F::mul_add(g, moments[i1], grad[i2]);
-        }
+        reverse_products::<F, 1>(
+            model,
+            self.moments.as_chunks::<1>().0,
+            self.moment_grad.as_chunks_mut::<1>().0,
+        );
+        self.neighbour_gradient::<F>(model);
+    }
+
+    /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, given dE/dM in `moment_grad`:
+    /// [`LaneWork::gradient`] for each group of [`LANES`] neighbours.
+    #[inline(always)]
+    pub fn neighbour_gradient<F: MulAdd>(&mut self, model: &Model) {
+        let n = self.count;
         let lanes = &mut self.lanes;
         lanes.monomial.resize(model.monomials.len(), [0.0; LANES]);
         lanes.h.resize(model.monomials.len(), [0.0; LANES]);
@@ -421,28 +459,68 @@ impl SiteWork {
         }
     }
 
-    /// f_μ and f'_μ for every neighbour, and the unit vectors.
+    /// f_μ and f'_μ for every neighbour, and the unit vectors. Row by row over the neighbours of one type
+    /// (vectorised across neighbours): T_k(s_j) and T'_k(s_j) ([`chebyshev_rows`]), then, with the
+    /// envelope e(r) = scaling·(max_dist − r)², f_μ = e Σ_k c_μk T_k and
+    /// f'_μ = e (2/(max_dist − min_dist)) Σ_k c_μk T'_k + e' Σ_k c_μk T_k (the Q_k of [`Model::radial_basis`]
+    /// summed with their coefficients).
     #[inline(always)]
-    fn radial_tables<F: MulAdd>(&mut self, model: &Model, centre: usize) {
+    fn radial_tables(&mut self, model: &Model, centre: usize) {
         let n = self.count;
         let size = model.basis_size;
         resize(&mut self.radial, model.radial_count * n);
         resize(&mut self.radial_derivative, model.radial_count * n);
-        resize(&mut self.chebyshev, size);
-        resize(&mut self.chebyshev_derivative, size);
+        resize(&mut self.chebyshev, size * n);
+        resize(&mut self.chebyshev_derivative, size * n);
+        resize(&mut self.envelope, n);
+        resize(&mut self.envelope_derivative, n);
         for d in 0..3 {
             resize(&mut self.unit[d], n);
-        }
-        for j in 0..n {
-            let r = self.distance[j];
-            for d in 0..3 {
-                self.unit[d][j] = self.vector[j][d] / r;
+            for (u, (v, &r)) in self.unit[d].iter_mut().zip(self.vector.iter().zip(&self.distance)) {
+                *u = v[d] / r;
             }
-            let (q, dq) = model.radial_basis(r, &mut self.chebyshev, &mut self.chebyshev_derivative);
-            let block = model.radial_block(centre, self.kind[j]);
+        }
+        let width = model.max_dist - model.min_dist;
+        chebyshev_rows(
+            model,
+            &self.distance,
+            &mut self.chebyshev,
+            &mut self.chebyshev_derivative,
+        );
+        for ((e, de), &r) in self
+            .envelope
+            .iter_mut()
+            .zip(&mut self.envelope_derivative)
+            .zip(&self.distance)
+        {
+            let gap = model.max_dist - r;
+            *e = model.scaling * gap * gap;
+            *de = -2.0 * model.scaling * gap;
+        }
+        for kind in 0..model.species_count {
+            let group = self.type_start[kind]..self.type_start[kind + 1];
+            if group.is_empty() {
+                continue;
+            }
+            let block = model.radial_block(centre, kind);
             for (mu, coeffs) in block.chunks_exact(size).enumerate() {
-                self.radial[mu * n + j] = F::dot(coeffs, q);
-                self.radial_derivative[mu * n + j] = F::dot(coeffs, dq);
+                let rows = mu * n + group.start..mu * n + group.end;
+                let (f, df) = (&mut self.radial[rows.clone()], &mut self.radial_derivative[rows]);
+                f.fill(0.0);
+                df.fill(0.0);
+                for (k, &c) in coeffs.iter().enumerate() {
+                    let row = k * n + group.start..k * n + group.end;
+                    let (t, dt) = (&self.chebyshev[row.clone()], &self.chebyshev_derivative[row]);
+                    for ((fv, dv), (&tv, &dtv)) in f.iter_mut().zip(df.iter_mut()).zip(t.iter().zip(dt)) {
+                        *fv += c * tv;
+                        *dv += c * dtv;
+                    }
+                }
+                let (e, de) = (&self.envelope[group.clone()], &self.envelope_derivative[group.clone()]);
+                for ((fv, dv), (&ev, &dev)) in f.iter_mut().zip(df.iter_mut()).zip(e.iter().zip(de)) {
+                    *dv = *dv * 2.0 / width * ev + *fv * dev;
+                    *fv *= ev;
+                }
             }
         }
     }
@@ -522,19 +600,20 @@ impl SiteWork {
         self.moments.clear();
         self.moments.extend_from_slice(basic);
         self.moments.resize(model.moments_count, 0.0);
-        products(model, &mut self.moments);
+        products(model, self.moments.as_chunks_mut::<1>().0);
         self.energy(model, centre)
     }
 }
 
-/// M_i3 += mult · M_i1 · M_i2 for the products in file order, given the basic moments (the others zero).
-/// Each run of products with the same target M_i3 (the file lists them together) is summed in a register,
+/// M_i3 += mult · M_i1 · M_i2 for the products in file order, given the basic moments (the others zero),
+/// for N sites at once (`moments[m][site]`: one vector operation per product for a batch of sites). Each
+/// run of products with the same target M_i3 (the file lists them together) is summed in registers,
 /// since its terms read only M_k with k < i3, which saves a store and a load per product; the sums are
-/// the same, term by term, as adding each product into M_i3 in turn.
+/// the same, term by term, as adding each product into M_i3 in turn, and the same for every N.
 #[inline(always)]
-fn products(model: &Model, moments: &mut [f64]) {
+fn products<const N: usize>(model: &Model, moments: &mut [[f64; N]]) {
     let mut target = None;
-    let mut sum = 0.0;
+    let mut sum = [0.0; N];
     for &(i1, i2, mult, i3) in &model.products {
         if target != Some(i3) {
             if let Some(t) = target {
@@ -543,10 +622,107 @@ fn products(model: &Model, moments: &mut [f64]) {
             target = Some(i3);
             sum = moments[i3];
         }
-        sum += mult * moments[i1] * moments[i2];
+        let (a, b) = (&moments[i1], &moments[i2]);
+        for l in 0..N {
+            sum[l] += mult * a[l] * b[l];
+        }
     }
     if let Some(t) = target {
         moments[t] = sum;
+    }
+}
+
+/// dE/dM of N sites (`grad[m][site]`, overwritten) from their moments: the seeds moment_coeffs at
+/// m = mapping[k], then reverse mode through the products in reverse file order. dE/dM_i3 is final when
+/// its run of products (listed together, reading only M_k with k < i3) is reached, so it is read once per
+/// run.
+#[inline(always)]
+fn reverse_products<F: MulAdd, const N: usize>(model: &Model, moments: &[[f64; N]], grad: &mut [[f64; N]]) {
+    grad.fill([0.0; N]);
+    for (&m, &c) in model.mapping.iter().zip(&model.moment_coeffs) {
+        for g in &mut grad[m] {
+            *g += c;
+        }
+    }
+    let (mut target, mut target_grad) = (usize::MAX, [0.0; N]);
+    for &(i1, i2, mult, i3) in model.products.iter().rev() {
+        if i3 != target {
+            (target, target_grad) = (i3, grad[i3]);
+        }
+        let (a, b) = (moments[i1], moments[i2]);
+        for l in 0..N {
+            let g = mult * target_grad[l];
+            grad[i1][l] = F::mul_add(g, b[l], grad[i1][l]);
+            grad[i2][l] = F::mul_add(g, a[l], grad[i2][l]);
+        }
+    }
+}
+
+/// E_i = species_coeffs[t_i] + Σ_k moment_coeffs[k] · M_{mapping[k]} (eV), the moments read by `moment`.
+#[inline(always)]
+fn site_energy(model: &Model, centre: usize, moment: impl Fn(usize) -> f64) -> f64 {
+    let linear: f64 = model
+        .mapping
+        .iter()
+        .zip(&model.moment_coeffs)
+        .map(|(&m, &c)| c * moment(m))
+        .sum();
+    model.species_coeffs[centre] + linear
+}
+
+/// Sites evaluated together by [`SiteBatch`] (one AVX register of f64 per moment).
+pub(crate) const BATCH: usize = 4;
+
+/// The moments and dE/dM of up to [`BATCH`] sites, `[m][site]`, so that the products and their reverse
+/// sweep, which are the same for every site, run once per batch in vector registers.
+#[derive(Default)]
+pub(crate) struct SiteBatch {
+    moments: Vec<[f64; BATCH]>,
+    moment_grad: Vec<[f64; BATCH]>,
+}
+
+impl SiteBatch {
+    /// Start a batch: all moments zero.
+    #[inline(always)]
+    pub fn clear(&mut self, model: &Model) {
+        self.moments.clear();
+        self.moments.resize(model.moments_count, [0.0; BATCH]);
+    }
+
+    /// Take the basic moments of the site loaded in `work` (after [`SiteWork::basic_moments_with`]) as
+    /// site `lane` of the batch.
+    #[inline(always)]
+    pub fn set_basic(&mut self, model: &Model, lane: usize, work: &SiteWork) {
+        for (m, &value) in self.moments.iter_mut().zip(work.basic_moments(model)) {
+            m[lane] = value;
+        }
+    }
+
+    /// All moments from the basic ones.
+    #[inline(always)]
+    pub fn products(&mut self, model: &Model) {
+        products(model, &mut self.moments);
+    }
+
+    /// The site energy (eV) of site `lane`, a centre of type `centre`, after [`Self::products`]; bit for
+    /// bit [`SiteWork::energy`].
+    #[inline(always)]
+    pub fn energy(&self, model: &Model, lane: usize, centre: usize) -> f64 {
+        site_energy(model, centre, |m| self.moments[m][lane])
+    }
+
+    /// dE/dM of every site of the batch, after [`Self::products`].
+    #[inline(always)]
+    pub fn reverse<F: MulAdd>(&mut self, model: &Model) {
+        self.moment_grad.resize(model.moments_count, [0.0; BATCH]);
+        reverse_products::<F, BATCH>(model, &self.moments, &mut self.moment_grad);
+    }
+
+    /// Copy dE/dM of site `lane` (after [`Self::reverse`]) into `work`, for [`SiteWork::neighbour_gradient`].
+    #[inline(always)]
+    pub fn give_moment_grad(&self, lane: usize, work: &mut SiteWork) {
+        work.moment_grad.clear();
+        work.moment_grad.extend(self.moment_grad.iter().map(|g| g[lane]));
     }
 }
 
@@ -738,6 +914,43 @@ fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
     }
 }
 
+/// T_k(s_j) and dT_k/ds (into rows k·J..(k + 1)·J of `values`, `derivatives`) at
+/// s_j = (2r_j − min_dist − max_dist)/(max_dist − min_dist) for every distance, by the recursion of
+/// [`chebyshev`], row after row (vectorised across neighbours).
+#[inline(always)]
+fn chebyshev_rows(model: &Model, distance: &[f64], values: &mut [f64], derivatives: &mut [f64]) {
+    let n = distance.len();
+    let width = model.max_dist - model.min_dist;
+    for k in 0..model.basis_size {
+        let (done, rest) = values.split_at_mut(k * n);
+        let (done_derivative, rest_derivative) = derivatives.split_at_mut(k * n);
+        let (row, drow) = (&mut rest[..n], &mut rest_derivative[..n]);
+        match k {
+            0 => {
+                row.fill(1.0);
+                drow.fill(0.0);
+            }
+            1 => {
+                for ((t, dt), &r) in row.iter_mut().zip(drow.iter_mut()).zip(distance) {
+                    *t = (2.0 * r - model.min_dist - model.max_dist) / width;
+                    *dt = 1.0;
+                }
+            }
+            _ => {
+                let (s, t0, t1) = (&done[n..2 * n], &done[(k - 2) * n..(k - 1) * n], &done[(k - 1) * n..]);
+                let (dt0, dt1) = (
+                    &done_derivative[(k - 2) * n..(k - 1) * n],
+                    &done_derivative[(k - 1) * n..],
+                );
+                for j in 0..n {
+                    row[j] = 2.0 * s[j] * t1[j] - t0[j];
+                    drow[j] = 2.0 * t1[j] + 2.0 * s[j] * dt1[j] - dt0[j];
+                }
+            }
+        }
+    }
+}
+
 /// Σ a_j b_j with [`DOT_LANES`] partial sums over rows of [`DOT_LANES`] (so the loop vectorises), then
 /// [`dot_finish`].
 #[inline(always)]
@@ -765,6 +978,14 @@ fn dot_finish(partial: &[f64; DOT_LANES], a_tail: &[f64], b_tail: &[f64]) -> f64
         *h = partial[l] + partial[l + DOT_LANES / 2];
     }
     ((half[0] + half[1]) + (half[2] + half[3])) + tail
+}
+
+/// Reorder `v` so that its new element i is its old element `order[i]`, using `spare` as the buffer.
+#[inline(always)]
+fn permute<T: Copy>(v: &mut Vec<T>, order: &[usize], spare: &mut Vec<T>) {
+    spare.clear();
+    spare.extend(order.iter().map(|&i| v[i]));
+    std::mem::swap(v, spare);
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).

@@ -27,7 +27,7 @@ use crate::{Change, Error, LocalEnergy, Output, Potential, Request, Result};
 use gbion_atoms::{Element, ListKind, NeighborList, Structure, Vec3};
 #[cfg(target_arch = "x86_64")]
 use kernel::Fused;
-use kernel::{Model, MulAdd, Separate, SiteWork};
+use kernel::{BATCH, Model, MulAdd, Separate, SiteBatch, SiteWork};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -241,35 +241,57 @@ impl Mtp {
             forces: Vec::new(),
             virial: [0.0; 6],
         };
-        let BlockScratch { work, slot } = scratch;
+        let BlockScratch { works, batch, slot } = scratch;
         slot.resize(structure.len(), UNTOUCHED);
-        for atom in range {
-            self.load_site(work, structure, list, types, atom)?;
-            work.moments_with::<F>(&self.model, types[atom]);
-            sums.energies.push(work.energy(&self.model, types[atom]));
+        let model = &self.model;
+        for first in range.clone().step_by(BATCH) {
+            let atoms = first..(first + BATCH).min(range.end);
+            batch.clear(model);
+            for (lane, atom) in atoms.clone().enumerate() {
+                self.load_site(&mut works[lane], structure, list, types, atom)?;
+                works[lane].basic_moments_with::<F>(model, types[atom]);
+                batch.set_basic(model, lane, &works[lane]);
+            }
+            batch.products(model);
+            for (lane, atom) in atoms.clone().enumerate() {
+                sums.energies.push(batch.energy(model, lane, types[atom]));
+            }
             if !need_gradient {
                 continue;
             }
-            work.gradient::<F>(&self.model);
-            if request.forces {
-                // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
-                let centre = sums.slot_of(slot, atom);
-                for (&j, &g) in work.index.iter().zip(&work.gradient) {
-                    let other = sums.slot_of(slot, j);
-                    for (d, &g_d) in g.iter().enumerate() {
-                        sums.forces[centre][d] += g_d;
-                        sums.forces[other][d] -= g_d;
-                    }
-                }
-            }
-            for (&r, &g) in work.vector.iter().zip(&work.gradient) {
-                accumulate_virial(&mut sums.virial, r, g);
+            batch.reverse::<F>(model);
+            for (lane, atom) in atoms.enumerate() {
+                let work = &mut works[lane];
+                batch.give_moment_grad(lane, work);
+                work.neighbour_gradient::<F>(model);
+                sums.add_site_gradient(work, slot, atom, request.forces);
             }
         }
         for &atom in &sums.touched {
             slot[atom] = UNTOUCHED;
         }
         Ok(sums)
+    }
+}
+
+impl BlockSums {
+    /// Scatter ∂E_i/∂r_ij of the site of `atom` into the block's forces (when `forces`) and virial sum.
+    #[inline(always)]
+    fn add_site_gradient(&mut self, work: &SiteWork, slot: &mut [u32], atom: usize, forces: bool) {
+        if forces {
+            // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
+            let centre = self.slot_of(slot, atom);
+            for (&j, &g) in work.index.iter().zip(&work.gradient) {
+                let other = self.slot_of(slot, j);
+                for (d, &g_d) in g.iter().enumerate() {
+                    self.forces[centre][d] += g_d;
+                    self.forces[other][d] -= g_d;
+                }
+            }
+        }
+        for (&r, &g) in work.vector.iter().zip(&work.gradient) {
+            accumulate_virial(&mut self.virial, r, g);
+        }
     }
 }
 
@@ -313,7 +335,9 @@ impl BlockSums {
 /// its entry in the block's force list (or [`UNTOUCHED`]); every entry is reset after each block.
 #[derive(Default)]
 struct BlockScratch {
-    work: SiteWork,
+    /// The sites of one batch.
+    works: [SiteWork; BATCH],
+    batch: SiteBatch,
     slot: Vec<u32>,
 }
 
