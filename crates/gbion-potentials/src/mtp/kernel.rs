@@ -282,6 +282,8 @@ fn monomial_powers(max_degree: usize) -> Vec<[usize; 3]> {
 pub(crate) struct SiteWork {
     /// Neighbour count J of the loaded site.
     count: usize,
+    /// Row length of the per-neighbour tables: J rounded up to whole groups of [`LANES`].
+    stride: usize,
     /// Atom index of each neighbour (for scattering forces).
     pub index: Vec<usize>,
     kind: Vec<usize>,
@@ -345,6 +347,10 @@ impl SiteWork {
         }
         self.count = self.index.len();
         self.group_by_type(model.species_count);
+        // Rows of the tables are padded to whole groups of lanes with neighbours at r = max_dist along x,
+        // where f_μ = f'_μ = 0 (the envelope vanishes), so padding adds nothing and stays finite.
+        self.stride = self.count.next_multiple_of(LANES);
+        self.distance.resize(self.stride, model.max_dist);
         Ok(())
     }
 
@@ -393,7 +399,7 @@ impl SiteWork {
     /// dot products of `F`.
     #[inline(always)]
     pub fn basic_moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
-        let n = self.count;
+        let n = self.stride;
         self.radial_tables(model, centre);
         self.monomial_table(model);
         self.moments.clear();
@@ -424,38 +430,29 @@ impl SiteWork {
     }
 
     /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, given dE/dM in `moment_grad`:
-    /// [`LaneWork::gradient`] for each group of [`LANES`] neighbours.
+    /// [`LaneWork::gradient`] for each group of [`LANES`] neighbours, on the rows of the site's tables.
     #[inline(always)]
     pub fn neighbour_gradient<F: MulAdd>(&mut self, model: &Model) {
-        let n = self.count;
+        let (n, stride) = (self.count, self.stride);
         let lanes = &mut self.lanes;
-        lanes.monomial.resize(model.monomials.len(), [0.0; LANES]);
         lanes.h.resize(model.monomials.len(), [0.0; LANES]);
-        lanes.radial.resize(model.radial_count, [0.0; LANES]);
-        lanes.radial_derivative.resize(model.radial_count, [0.0; LANES]);
         lanes.weighted.resize(model.radial_count, [0.0; LANES]);
         self.gradient.clear();
-        for first in (0..n).step_by(LANES) {
-            let used = LANES.min(n - first);
-            // Unused lanes: f = f' = 0 at r = 1 along x, so they stay finite and are dropped.
-            let mut unit = [[0.0; LANES], [0.0; LANES], [0.0; LANES]];
-            let mut inv_r = [1.0; LANES];
-            unit[0] = [1.0; LANES];
-            for (u, column) in unit.iter_mut().zip(&self.unit) {
-                u[..used].copy_from_slice(&column[first..first + used]);
+        for first in (0..stride).step_by(LANES) {
+            let group = GroupRows {
+                stride,
+                first,
+                radial: &self.radial,
+                radial_derivative: &self.radial_derivative,
+                monomial: &self.monomial,
+            };
+            let unit = [0, 1, 2].map(|d| *group.row(&self.unit[d], 0));
+            let mut inv_r = *group.row(&self.distance, 0);
+            for r in &mut inv_r {
+                *r = 1.0 / *r;
             }
-            for (inv, &r) in inv_r.iter_mut().zip(&self.distance[first..first + used]) {
-                *inv = 1.0 / r;
-            }
-            for mu in 0..model.radial_count {
-                let (f, df) = (&mut lanes.radial[mu], &mut lanes.radial_derivative[mu]);
-                *f = [0.0; LANES];
-                *df = [0.0; LANES];
-                f[..used].copy_from_slice(&self.radial[mu * n + first..mu * n + first + used]);
-                df[..used].copy_from_slice(&self.radial_derivative[mu * n + first..mu * n + first + used]);
-            }
-            let g = lanes.gradient::<F>(model, &self.moment_grad, &unit, &inv_r);
-            self.gradient.extend_from_slice(&g[..used]);
+            let g = lanes.gradient::<F>(model, &self.moment_grad, &group, &unit, &inv_r);
+            self.gradient.extend_from_slice(&g[..LANES.min(n - first)]);
         }
     }
 
@@ -466,10 +463,10 @@ impl SiteWork {
     /// summed with their coefficients).
     #[inline(always)]
     fn radial_tables(&mut self, model: &Model, centre: usize) {
-        let n = self.count;
+        let (count, n) = (self.count, self.stride);
         let size = model.basis_size;
-        resize(&mut self.radial, model.radial_count * n);
-        resize(&mut self.radial_derivative, model.radial_count * n);
+        reset(&mut self.radial, model.radial_count * n);
+        reset(&mut self.radial_derivative, model.radial_count * n);
         resize(&mut self.chebyshev, size * n);
         resize(&mut self.chebyshev_derivative, size * n);
         resize(&mut self.envelope, n);
@@ -479,6 +476,7 @@ impl SiteWork {
             for (u, (v, &r)) in self.unit[d].iter_mut().zip(self.vector.iter().zip(&self.distance)) {
                 *u = v[d] / r;
             }
+            self.unit[d][count..].fill(if d == 0 { 1.0 } else { 0.0 });
         }
         let width = model.max_dist - model.min_dist;
         chebyshev_rows(
@@ -506,8 +504,6 @@ impl SiteWork {
             for (mu, coeffs) in block.chunks_exact(size).enumerate() {
                 let rows = mu * n + group.start..mu * n + group.end;
                 let (f, df) = (&mut self.radial[rows.clone()], &mut self.radial_derivative[rows]);
-                f.fill(0.0);
-                df.fill(0.0);
                 for (k, &c) in coeffs.iter().enumerate() {
                     let row = k * n + group.start..k * n + group.end;
                     let (t, dt) = (&self.chebyshev[row.clone()], &self.chebyshev_derivative[row]);
@@ -528,7 +524,7 @@ impl SiteWork {
     /// P_p(u_j) for every monomial and neighbour.
     #[inline(always)]
     fn monomial_table(&mut self, model: &Model) {
-        let n = self.count;
+        let n = self.stride;
         resize(&mut self.monomial, model.monomials.len() * n);
         self.monomial[..n].fill(1.0);
         for (p, mono) in model.monomials.iter().enumerate().skip(1) {
@@ -737,11 +733,6 @@ const LANES: usize = 16;
 /// The tables of [`LaneWork::gradient`], one row of [`LANES`] neighbours per quantity.
 #[derive(Default)]
 struct LaneWork {
-    /// f_μ and f'_μ, [μ][lane].
-    radial: Vec<[f64; LANES]>,
-    radial_derivative: Vec<[f64; LANES]>,
-    /// P_p(u), [p][lane].
-    monomial: Vec<[f64; LANES]>,
     /// h_p, then h_p plus the adjoint from the monomials built on p, [p][lane].
     h: Vec<[f64; LANES]>,
     /// S_μ = Σ_{m ∈ μ} (dE/dM_m) P_p, [μ][lane].
@@ -749,8 +740,8 @@ struct LaneWork {
 }
 
 impl LaneWork {
-    /// ∂E_i/∂r_ij of one group of neighbours from f_μ, f'_μ (loaded in `radial`, `radial_derivative`), the
-    /// unit vectors and 1/r (module doc): A = Σ_μ f'_μ S_μ; C = ∇_u Σ_p h_p P_p by reverse mode through
+    /// ∂E_i/∂r_ij of one group of neighbours from their f_μ, f'_μ and P_p (rows of `group`), the unit
+    /// vectors and 1/r (module doc): A = Σ_μ f'_μ S_μ; C = ∇_u Σ_p h_p P_p by reverse mode through
     /// P_q = u_axis · P_p (from the last monomial down, P̄_p = h_p + Σ_{children q} u_axis P̄_q, then
     /// C_axis = Σ_q P̄_q P_p); and B = u·C by Euler's relation.
     #[inline(always)]
@@ -758,26 +749,21 @@ impl LaneWork {
         &mut self,
         model: &Model,
         moment_grad: &[f64],
+        group: &GroupRows,
         unit: &[[f64; LANES]; 3],
         inv_r: &[f64; LANES],
     ) -> [Vec3; LANES] {
-        self.monomial[0] = [1.0; LANES];
-        for (p, mono) in model.monomials.iter().enumerate().skip(1) {
-            let (axis, parent) = mono.parent;
-            let (done, rest) = self.monomial.split_at_mut(p);
-            rest[0] = mul(&unit[axis], &done[parent]);
-        }
         for (p, h) in self.h.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, mu) in &model.by_monomial[model.by_monomial_start[p]..model.by_monomial_start[p + 1]] {
-                add_scaled::<F>(&mut sum, moment_grad[m], &self.radial[mu]);
+                add_scaled::<F>(&mut sum, moment_grad[m], group.row(group.radial, mu));
             }
             *h = sum;
         }
         for (mu, s) in self.weighted.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
-                add_scaled::<F>(&mut sum, moment_grad[m], &self.monomial[p]);
+                add_scaled::<F>(&mut sum, moment_grad[m], group.row(group.monomial, p));
             }
             *s = sum;
         }
@@ -793,12 +779,12 @@ impl LaneWork {
         let mut c = [[0.0; LANES]; 3];
         for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
             for &(p, parent) in pairs {
-                add_product::<F>(sum, &self.h[p], &self.monomial[parent]);
+                add_product::<F>(sum, &self.h[p], group.row(group.monomial, parent));
             }
         }
         let mut a = [0.0; LANES];
-        for (df, s) in self.radial_derivative.iter().zip(&self.weighted) {
-            add_product::<F>(&mut a, df, s);
+        for (mu, s) in self.weighted.iter().enumerate() {
+            add_product::<F>(&mut a, group.row(group.radial_derivative, mu), s);
         }
         let mut gradient = [[0.0; 3]; LANES];
         for (l, g) in gradient.iter_mut().enumerate() {
@@ -809,6 +795,26 @@ impl LaneWork {
             }
         }
         gradient
+    }
+}
+
+/// One group of [`LANES`] neighbours (from `first`) in the tables of a site, whose rows have length `stride`.
+struct GroupRows<'a> {
+    stride: usize,
+    first: usize,
+    /// f_μ, f'_μ, [μ][j].
+    radial: &'a [f64],
+    radial_derivative: &'a [f64],
+    /// P_p(u_j), [p][j].
+    monomial: &'a [f64],
+}
+
+impl GroupRows<'_> {
+    /// The group's lanes of row `row` of `table`.
+    #[inline(always)]
+    fn row<'t>(&self, table: &'t [f64], row: usize) -> &'t [f64; LANES] {
+        let start = row * self.stride + self.first;
+        table[start..start + LANES].try_into().expect("LANES values")
     }
 }
 

@@ -119,7 +119,7 @@ impl SiteWork {
             }
             sites.groups.push(group);
             for mu in 0..model.radial_count {
-                let lanes = mu * n + start..mu * n + start + used;
+                let lanes = mu * self.stride + start..mu * self.stride + start + used;
                 let (mut f, mut df) = ([0.0; LANES], [0.0; LANES]);
                 f[..used].copy_from_slice(&self.radial[lanes.clone()]);
                 df[..used].copy_from_slice(&self.radial_derivative[lanes]);
@@ -149,11 +149,11 @@ impl SiteWork {
                 fit.moment_tangent.fill(0.0);
                 for (m, &(mu, p)) in model.basic.iter().enumerate() {
                     let mono = &model.monomials[p];
-                    let value = self.monomial[p * n + j];
-                    let along_u = mono.lower[d].map_or(0.0, |(power, q)| power * self.monomial[q * n + j]);
+                    let (stride, value) = (self.stride, self.monomial[p * self.stride + j]);
+                    let along_u = mono.lower[d].map_or(0.0, |(power, q)| power * self.monomial[q * stride + j]);
                     let d_monomial = (along_u - u_d * mono.degree * value) * inv_r;
-                    fit.moment_tangent[m] =
-                        self.radial_derivative[mu * n + j] * u_d * value + self.radial[mu * n + j] * d_monomial;
+                    fit.moment_tangent[m] = self.radial_derivative[mu * stride + j] * u_d * value
+                        + self.radial[mu * stride + j] * d_monomial;
                 }
                 tangent_products(model, &self.moments, &mut fit.moment_tangent);
                 let row = &mut fit.jacobian[(3 * j + d) * basis..(3 * j + d + 1) * basis];
