@@ -70,6 +70,13 @@ pub(crate) struct Model {
     by_axis: [Vec<(usize, usize)>; 3],
     /// Products (i1, i2, multiplicity, i3).
     products: Vec<(usize, usize, f64, usize)>,
+    /// Where each moment k enters the products, for the reverse sweep: (i3, other factor, multiplicity) of
+    /// every product M_i3 += mult · M_k · M_other (a square M_k · M_k listed twice):
+    /// `uses[uses_start[k]..uses_start[k + 1]]`.
+    uses: Vec<(usize, usize, f64)>,
+    uses_start: Vec<usize>,
+    /// dE/dM before the products: Σ moment_coeffs[k] over mapping[k] = m.
+    seed: Vec<f64>,
     pub mapping: Vec<usize>,
     species_coeffs: Vec<f64>,
     moment_coeffs: Vec<f64>,
@@ -150,6 +157,17 @@ impl Model {
             );
             children_start.push(children.len());
         }
+        let products: Vec<(usize, usize, f64, usize)> = p
+            .alpha_index_times
+            .iter()
+            .map(|&[i1, i2, mult, i3]| (i1, i2, mult as f64, i3))
+            .collect();
+        let (uses, uses_start) = product_uses(&products, p.alpha_moments_count);
+        let moment_coeffs = p.moment_coeffs.clone().unwrap_or_default();
+        let mut seed = vec![0.0; p.alpha_moments_count];
+        for (&m, &c) in p.alpha_moment_mapping.iter().zip(&moment_coeffs) {
+            seed[m] += c;
+        }
         Model {
             species_count: p.species_count,
             min_dist: p.min_dist,
@@ -168,14 +186,13 @@ impl Model {
             children,
             children_start,
             by_axis,
-            products: p
-                .alpha_index_times
-                .iter()
-                .map(|&[i1, i2, mult, i3]| (i1, i2, mult as f64, i3))
-                .collect(),
+            products,
+            uses,
+            uses_start,
+            seed,
             mapping: p.alpha_moment_mapping.clone(),
             species_coeffs: p.species_coeffs.clone().unwrap_or_default(),
-            moment_coeffs: p.moment_coeffs.clone().unwrap_or_default(),
+            moment_coeffs,
         }
     }
 
@@ -419,7 +436,6 @@ impl SiteWork {
     /// [`reverse_products`], then [`Self::neighbour_gradient`].
     #[inline(always)]
     pub fn gradient<F: MulAdd>(&mut self, model: &Model) {
-        self.moment_grad.clear();
         self.moment_grad.resize(model.moments_count, 0.0);
         reverse_products::<F, 1>(
             model,
@@ -628,30 +644,44 @@ fn products<const N: usize>(model: &Model, moments: &mut [[f64; N]]) {
     }
 }
 
-/// dE/dM of N sites (`grad[m][site]`, overwritten) from their moments: the seeds moment_coeffs at
-/// m = mapping[k], then reverse mode through the products in reverse file order. dE/dM_i3 is final when
-/// its run of products (listed together, reading only M_k with k < i3) is reached, so it is read once per
-/// run.
+/// dE/dM of N sites (`grad[m][site]`, overwritten) from their moments, by reverse mode through the
+/// products: dE/dM_k = seed_k + Σ_{uses of k} mult · dE/dM_i3 · M_other, taken for k from the last moment
+/// down, so each dE/dM_i3 it reads (i3 > k) is final. Each moment's sum stays in registers (no stores
+/// and reloads of partial sums from one product to the next).
 #[inline(always)]
 fn reverse_products<F: MulAdd, const N: usize>(model: &Model, moments: &[[f64; N]], grad: &mut [[f64; N]]) {
-    grad.fill([0.0; N]);
-    for (&m, &c) in model.mapping.iter().zip(&model.moment_coeffs) {
-        for g in &mut grad[m] {
-            *g += c;
+    for k in (0..grad.len()).rev() {
+        let mut sum = [model.seed[k]; N];
+        for &(i3, other, mult) in &model.uses[model.uses_start[k]..model.uses_start[k + 1]] {
+            let (g, m) = (&grad[i3], &moments[other]);
+            for l in 0..N {
+                sum[l] = F::mul_add(mult * g[l], m[l], sum[l]);
+            }
+        }
+        grad[k] = sum;
+    }
+}
+
+/// The uses of each moment in `products` (see [`Model::uses`]), each moment's in file order, and where
+/// each moment's list starts (plus the end).
+fn product_uses(products: &[(usize, usize, f64, usize)], moments: usize) -> (Vec<(usize, usize, f64)>, Vec<usize>) {
+    let mut starts = vec![0; moments + 1];
+    for &(i1, i2, _, _) in products {
+        starts[i1 + 1] += 1;
+        starts[i2 + 1] += 1;
+    }
+    for k in 0..moments {
+        starts[k + 1] += starts[k];
+    }
+    let mut next = starts.clone();
+    let mut uses = vec![(0, 0, 0.0); starts[moments]];
+    for &(i1, i2, mult, i3) in products {
+        for (k, other) in [(i1, i2), (i2, i1)] {
+            uses[next[k]] = (i3, other, mult);
+            next[k] += 1;
         }
     }
-    let (mut target, mut target_grad) = (usize::MAX, [0.0; N]);
-    for &(i1, i2, mult, i3) in model.products.iter().rev() {
-        if i3 != target {
-            (target, target_grad) = (i3, grad[i3]);
-        }
-        let (a, b) = (moments[i1], moments[i2]);
-        for l in 0..N {
-            let g = mult * target_grad[l];
-            grad[i1][l] = F::mul_add(g, b[l], grad[i1][l]);
-            grad[i2][l] = F::mul_add(g, a[l], grad[i2][l]);
-        }
-    }
+    (uses, starts)
 }
 
 /// E_i = species_coeffs[t_i] + Σ_k moment_coeffs[k] · M_{mapping[k]} (eV), the moments read by `moment`.
