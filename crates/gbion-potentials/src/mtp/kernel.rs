@@ -455,15 +455,16 @@ impl SiteWork {
         lanes.weighted.resize(model.radial_count, [0.0; LANES]);
         self.gradient.clear();
         for first in (0..stride).step_by(LANES) {
-            let group = GroupRows {
+            let group = GroupRows::new(
+                model,
+                [&self.radial, &self.radial_derivative, &self.monomial],
                 stride,
                 first,
-                radial: &self.radial,
-                radial_derivative: &self.radial_derivative,
-                monomial: &self.monomial,
-            };
-            let unit = [0, 1, 2].map(|d| *group.row(&self.unit[d], 0));
-            let mut inv_r = *group.row(&self.distance, 0);
+            );
+            let lanes_of =
+                |row: &[f64]| -> [f64; LANES] { row[first..first + LANES].try_into().expect("LANES values") };
+            let unit = [0, 1, 2].map(|d| lanes_of(&self.unit[d]));
+            let mut inv_r = lanes_of(&self.distance);
             for r in &mut inv_r {
                 *r = 1.0 / *r;
             }
@@ -786,14 +787,14 @@ impl LaneWork {
         for (p, h) in self.h.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, mu) in &model.by_monomial[model.by_monomial_start[p]..model.by_monomial_start[p + 1]] {
-                add_scaled::<F>(&mut sum, moment_grad[m], group.row(group.radial, mu));
+                add_scaled::<F>(&mut sum, moment_grad[m], group.radial(mu));
             }
             *h = sum;
         }
         for (mu, s) in self.weighted.iter_mut().enumerate() {
             let mut sum = [0.0; LANES];
             for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
-                add_scaled::<F>(&mut sum, moment_grad[m], group.row(group.monomial, p));
+                add_scaled::<F>(&mut sum, moment_grad[m], group.monomial(p));
             }
             *s = sum;
         }
@@ -809,12 +810,12 @@ impl LaneWork {
         let mut c = [[0.0; LANES]; 3];
         for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
             for &(p, parent) in pairs {
-                add_product::<F>(sum, &self.h[p], group.row(group.monomial, parent));
+                add_product::<F>(sum, &self.h[p], group.monomial(parent));
             }
         }
         let mut a = [0.0; LANES];
         for (mu, s) in self.weighted.iter().enumerate() {
-            add_product::<F>(&mut a, group.row(group.radial_derivative, mu), s);
+            add_product::<F>(&mut a, group.radial_derivative(mu), s);
         }
         let mut gradient = [[0.0; 3]; LANES];
         for (l, g) in gradient.iter_mut().enumerate() {
@@ -829,9 +830,15 @@ impl LaneWork {
 }
 
 /// One group of [`LANES`] neighbours (from `first`) in the tables of a site, whose rows have length `stride`.
+/// The row accessors read without bounds checks (the gradient's hottest loops): [`GroupRows::new`] checks
+/// that every table holds its whole rows and that the group lies within a row, and the row indices come
+/// from the [`Model`]'s index tables, which hold only μ < radial_count and monomial indices below the
+/// number of monomials (the file check and [`Model::new`] guarantee both).
 struct GroupRows<'a> {
     stride: usize,
     first: usize,
+    radial_rows: usize,
+    monomial_rows: usize,
     /// f_μ, f'_μ, [μ][j].
     radial: &'a [f64],
     radial_derivative: &'a [f64],
@@ -839,13 +846,76 @@ struct GroupRows<'a> {
     monomial: &'a [f64],
 }
 
-impl GroupRows<'_> {
-    /// The group's lanes of row `row` of `table`.
+impl<'a> GroupRows<'a> {
+    /// The group of neighbours `first..first + LANES` in a site's tables [f_μ, f'_μ, P_p] (rows of length
+    /// `stride`, after the site's moments).
     #[inline(always)]
-    fn row<'t>(&self, table: &'t [f64], row: usize) -> &'t [f64; LANES] {
-        let start = row * self.stride + self.first;
-        table[start..start + LANES].try_into().expect("LANES values")
+    fn new(model: &Model, [radial, radial_derivative, monomial]: [&'a [f64]; 3], stride: usize, first: usize) -> Self {
+        let (radial_rows, monomial_rows) = (model.radial_count, model.monomials.len());
+        assert!(
+            first + LANES <= stride
+                && radial.len() >= radial_rows * stride
+                && radial_derivative.len() >= radial_rows * stride
+                && monomial.len() >= monomial_rows * stride,
+            "site tables shorter than their rows"
+        );
+        GroupRows {
+            stride,
+            first,
+            radial_rows,
+            monomial_rows,
+            radial,
+            radial_derivative,
+            monomial,
+        }
     }
+
+    /// The group's f_μ (μ < radial_count).
+    #[inline(always)]
+    fn radial(&self, mu: usize) -> &'a [f64; LANES] {
+        assert_row(mu, self.radial_rows);
+        // SAFETY: mu < radial_rows, and `new` checked the table and the group (type doc).
+        unsafe { self.row(self.radial, mu) }
+    }
+
+    /// The group's f'_μ (μ < radial_count).
+    #[inline(always)]
+    fn radial_derivative(&self, mu: usize) -> &'a [f64; LANES] {
+        assert_row(mu, self.radial_rows);
+        // SAFETY: as in `radial`.
+        unsafe { self.row(self.radial_derivative, mu) }
+    }
+
+    /// The group's P_p (p below the number of monomials).
+    #[inline(always)]
+    fn monomial(&self, p: usize) -> &'a [f64; LANES] {
+        assert_row(p, self.monomial_rows);
+        // SAFETY: p < monomial_rows, and `new` checked the table and the group.
+        unsafe { self.row(self.monomial, p) }
+    }
+
+    /// The group's lanes of row `row` of `table`.
+    ///
+    /// # Safety
+    /// `table` holds at least (row + 1) · stride values (so does every table `new` checked, for a row
+    /// below its row count), and first + LANES ≤ stride.
+    #[inline(always)]
+    unsafe fn row(&self, table: &'a [f64], row: usize) -> &'a [f64; LANES] {
+        // SAFETY: row · stride + first + LANES ≤ (row + 1) · stride ≤ table.len().
+        unsafe {
+            &*table
+                .as_ptr()
+                .add(row * self.stride + self.first)
+                .cast::<[f64; LANES]>()
+        }
+    }
+}
+
+/// In debug builds, that a row index read from the model's tables is below the table's row count (the
+/// model's invariant, see [`GroupRows`]).
+#[inline(always)]
+fn assert_row(row: usize, rows: usize) {
+    debug_assert!(row < rows, "row {row} of {rows}");
 }
 
 /// How the gradient evaluates a·b + c: [`Separate`] rounds the product and the sum (any CPU), [`Fused`]
