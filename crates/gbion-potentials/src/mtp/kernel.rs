@@ -652,14 +652,28 @@ fn products<const N: usize>(model: &Model, moments: &mut [[f64; N]]) {
 #[inline(always)]
 fn reverse_products<F: MulAdd, const N: usize>(model: &Model, moments: &[[f64; N]], grad: &mut [[f64; N]]) {
     for k in (0..grad.len()).rev() {
-        let mut sum = [model.seed[k]; N];
-        for &(i3, other, mult) in &model.uses[model.uses_start[k]..model.uses_start[k + 1]] {
-            let (g, m) = (&grad[i3], &moments[other]);
+        // Two interleaved partial sums halve the chain of dependent multiply-adds (one site alone is
+        // latency-bound here).
+        let (mut even, mut odd) = ([model.seed[k]; N], [0.0; N]);
+        let (pairs, last) = model.uses[model.uses_start[k]..model.uses_start[k + 1]].as_chunks::<2>();
+        for [(i3, other, mult), (i3_next, other_next, mult_next)] in pairs {
+            let (g, m) = (&grad[*i3], &moments[*other]);
+            let (g_next, m_next) = (&grad[*i3_next], &moments[*other_next]);
             for l in 0..N {
-                sum[l] = F::mul_add(mult * g[l], m[l], sum[l]);
+                even[l] = F::mul_add(mult * g[l], m[l], even[l]);
+                odd[l] = F::mul_add(mult_next * g_next[l], m_next[l], odd[l]);
             }
         }
-        grad[k] = sum;
+        for &(i3, other, mult) in last {
+            let (g, m) = (&grad[i3], &moments[other]);
+            for l in 0..N {
+                even[l] = F::mul_add(mult * g[l], m[l], even[l]);
+            }
+        }
+        for l in 0..N {
+            even[l] += odd[l];
+        }
+        grad[k] = even;
     }
 }
 
