@@ -12,17 +12,20 @@
 //!   Σ_k moment_coeffs[k] · M_{mapping[k]} (eV).
 //!
 //! Evaluation works neighbour-major on per-site tables kept in one [`SiteWork`] (structure of arrays, one
-//! row of length J per quantity, J = number of neighbours): radial values once per neighbour, the
-//! monomials u^(a,b,c) once per neighbour, then each basic moment as one dot product over neighbours. The
-//! gradient is reverse mode: dE/dM is propagated back through the products in reverse file order to the
-//! basic moments, and then, per neighbour, with h_p = Σ_{m: monomial p} (dE/dM_m) f_μ (a table over
-//! monomials p),
+//! row per quantity, of J neighbours grouped by type and padded to whole groups of 16 with neighbours at
+//! r = max_dist, where f_μ = f'_μ = 0): Chebyshev rows and radial values once per neighbour (vectorised
+//! across the neighbours of one type, which share coefficients), the monomials u^(a,b,c) once per
+//! neighbour, then each basic moment as one dot product over neighbours. The products, the same for
+//! every site, run for a [`SiteBatch`] of 8 sites at once (`[m][site]`, vector registers across sites). The
+//! gradient is reverse mode: dE/dM is propagated back through the products to the basic moments
+//! (per moment, a sum over the products that use it, from the last moment down; also across the batch),
+//! and then, per neighbour, with h_p = Σ_{m: monomial p} (dE/dM_m) f_μ (a table over monomials p),
 //!
 //! ∂E_i/∂r_ij = A u + (C − B u) / r,  A = Σ_m (dE/dM_m) f'_μ P_m,  B = Σ_p deg_p h_p P_p,  C = Σ_p h_p ∇_u P_p,
 //!
 //! which follows from ∂u/∂r_ij = (1 − u uᵀ)/r and Euler's relation u·∇_u P = deg P for the homogeneous
-//! monomials P. The gradient runs on groups of 16 neighbours at a time (arrays small enough for L1,
-//! vectorised across the group), with A = Σ_μ f'_μ S_μ, S_μ = Σ_{m∈μ} (dE/dM_m) P_p, C by reverse mode
+//! monomials P. The gradient runs on groups of 16 neighbours at a time (reading f, f', P from the site's
+//! rows, vectorised across the group), with A = Σ_μ f'_μ S_μ, S_μ = Σ_{m∈μ} (dE/dM_m) P_p, C by reverse mode
 //! through the monomial recursion P_q = u_d P_p, and B = u·C (Euler again).
 //!
 //! **Fitting.** θ = [c, species_coeffs s, moment_coeffs ξ]. Along a direction ṙ_ij of the neighbour vectors

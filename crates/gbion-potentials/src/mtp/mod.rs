@@ -331,8 +331,9 @@ impl BlockSums {
     }
 }
 
-/// Per-thread work space of [`Mtp::compute_block`]: the site tables, and for each atom of the structure
-/// its entry in the block's force list (or [`UNTOUCHED`]); every entry is reset after each block.
+/// Per-thread work space of [`Mtp::compute_block`]: the site tables of one batch of sites, their moments,
+/// and for each atom of the structure its entry in the block's force list (or [`UNTOUCHED`]); every entry
+/// is reset after each block.
 #[derive(Default)]
 struct BlockScratch {
     /// The sites of one batch.
