@@ -464,10 +464,12 @@ impl SiteWork {
                 stride,
                 first,
             );
-            let lanes_of =
-                |row: &[f64]| -> [f64; LANES] { row[first..first + LANES].try_into().expect("LANES values") };
-            let unit = [0, 1, 2].map(|d| lanes_of(&self.unit[d]));
-            let mut inv_r = lanes_of(&self.distance);
+            let unit = [
+                lanes_from(&self.unit[0], first),
+                lanes_from(&self.unit[1], first),
+                lanes_from(&self.unit[2], first),
+            ];
+            let mut inv_r = lanes_from(&self.distance, first);
             for r in &mut inv_r {
                 *r = 1.0 / *r;
             }
@@ -1013,6 +1015,12 @@ fn add_product<F: MulAdd>(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LA
     for l in 0..LANES {
         sum[l] = F::mul_add(x[l], y[l], sum[l]);
     }
+}
+
+/// The [`LANES`] values of `row` from `first`.
+#[inline(always)]
+fn lanes_from(row: &[f64], first: usize) -> [f64; LANES] {
+    row[first..first + LANES].try_into().expect("LANES values")
 }
 
 /// x_l · y_l lane by lane.
