@@ -65,10 +65,6 @@ pub(crate) struct Model {
     /// The basic moments (m, p) of each radial function μ: `by_radial[by_radial_start[μ]..by_radial_start[μ + 1]]`.
     by_radial: Vec<(usize, usize)>,
     by_radial_start: Vec<usize>,
-    /// The monomials (q, axis) built on each monomial p (q = u[axis] · p, q > p), last first:
-    /// `children[children_start[p]..children_start[p + 1]]`.
-    children: Vec<(usize, usize)>,
-    children_start: Vec<usize>,
     /// (p, parent) of the monomials p > 0 built on each axis.
     by_axis: [Vec<(usize, usize)>; 3],
     /// Products (i1, i2, multiplicity, i3).
@@ -148,18 +144,6 @@ impl Model {
                 .map(|&(q, _, parent)| (q, parent))
                 .collect()
         });
-        let mut children = Vec::with_capacity(parents.len());
-        let mut children_start = vec![0];
-        for q in 0..monomials.len() {
-            children.extend(
-                parents
-                    .iter()
-                    .rev()
-                    .filter(|t| t.2 == q)
-                    .map(|&(child, axis, _)| (child, axis)),
-            );
-            children_start.push(children.len());
-        }
         let products: Vec<(usize, usize, f64, usize)> = p
             .alpha_index_times
             .iter()
@@ -186,8 +170,6 @@ impl Model {
             by_monomial_start,
             by_radial,
             by_radial_start,
-            children,
-            children_start,
             by_axis,
             products,
             uses,
@@ -819,13 +801,12 @@ impl LaneWork {
             }
             *s = sum;
         }
-        for p in (1..self.h.len()).rev() {
-            let (done, rest) = self.h.split_at_mut(p + 1);
-            let mut sum = done[p];
-            for &(q, axis) in &model.children[model.children_start[p]..model.children_start[p + 1]] {
-                add_product::<F>(&mut sum, &rest[q - p - 1], &unit[axis]);
-            }
-            done[p] = sum;
+        // From the last monomial down, each P̄_q is final (its children, of higher degree, come later in
+        // the list) and is pushed into its parent's: each parent receives its children last first.
+        for (q, mono) in model.monomials.iter().enumerate().skip(1).rev() {
+            let (axis, parent) = mono.parent;
+            let (done, rest) = self.h.split_at_mut(q);
+            add_product::<F>(&mut done[parent], &rest[0], &unit[axis]);
         }
         // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
         let mut c = [[0.0; LANES]; 3];
