@@ -264,34 +264,13 @@ impl Mtp {
                 let work = &mut works[lane];
                 batch.give_moment_grad(lane, work);
                 work.neighbour_gradient::<F>(model);
-                sums.add_site_gradient(work, slot, atom, request.forces);
+                sums.scatter_site_gradient(work, slot, atom, request.forces);
             }
         }
         for &atom in &sums.touched {
             slot[atom] = UNTOUCHED;
         }
         Ok(sums)
-    }
-}
-
-impl BlockSums {
-    /// Scatter ∂E_i/∂r_ij of the site of `atom` into the block's forces (when `forces`) and virial sum.
-    #[inline(always)]
-    fn add_site_gradient(&mut self, work: &SiteWork, slot: &mut [u32], atom: usize, forces: bool) {
-        if forces {
-            // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
-            let centre = self.slot_of(slot, atom);
-            for (&j, &g) in work.index.iter().zip(&work.gradient) {
-                let other = self.slot_of(slot, j);
-                for (d, &g_d) in g.iter().enumerate() {
-                    self.forces[centre][d] += g_d;
-                    self.forces[other][d] -= g_d;
-                }
-            }
-        }
-        for (&r, &g) in work.vector.iter().zip(&work.gradient) {
-            accumulate_virial(&mut self.virial, r, g);
-        }
     }
 }
 
@@ -319,6 +298,25 @@ struct BlockSums {
 }
 
 impl BlockSums {
+    /// Scatter ∂E_i/∂r_ij of the site of `atom` into the block's forces (when `forces`) and virial sum.
+    #[inline(always)]
+    fn scatter_site_gradient(&mut self, work: &SiteWork, slot: &mut [u32], atom: usize, forces: bool) {
+        if forces {
+            // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
+            let centre = self.slot_of(slot, atom);
+            for (&j, &g) in work.index.iter().zip(&work.gradient) {
+                let other = self.slot_of(slot, j);
+                for (d, &g_d) in g.iter().enumerate() {
+                    self.forces[centre][d] += g_d;
+                    self.forces[other][d] -= g_d;
+                }
+            }
+        }
+        for (&r, &g) in work.vector.iter().zip(&work.gradient) {
+            accumulate_virial(&mut self.virial, r, g);
+        }
+    }
+
     /// Where `atom`'s force sits in `forces`, adding a zero entry when the block first touches it.
     #[inline(always)]
     fn slot_of(&mut self, slot: &mut [u32], atom: usize) -> usize {
