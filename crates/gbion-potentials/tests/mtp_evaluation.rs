@@ -307,6 +307,41 @@ fn forces_and_stress_agree_with_finite_differences() {
     }
 }
 
+/// The kernel evaluates sites in batches of 8: a 4×1×1 supercell of the 3-atom cell (12 atoms: a full batch
+/// and a partial one, the copies of an atom falling in both) gives every copy of an atom the energy and force
+/// of that atom in the 3-atom cell (one partial batch), and its forces and stress agree with finite
+/// differences.
+#[test]
+fn sites_in_full_and_partial_batches_evaluate_alike() {
+    let mtp = potential("l16_5sp");
+    let cell = case("l16_5sp", "small_cell_3at");
+    let big = supercell(&cell, [4, 1, 1]);
+    let (small, large) = (
+        evaluate(&mtp, &cell, Request::ALL).unwrap(),
+        evaluate(&mtp, &big, Request::ALL).unwrap(),
+    );
+    let (small_energies, large_energies) = (small.energies.unwrap(), large.energies.unwrap());
+    let (small_forces, large_forces) = (small.forces.unwrap(), large.forces.unwrap());
+    let scale = max_abs(small_forces.iter().flatten().copied()).max(1.0);
+    for atom in 0..big.len() {
+        let original = atom % cell.len();
+        assert!(
+            (large_energies[atom] - small_energies[original]).abs() < 1e-11,
+            "atom {atom}: {} vs {}",
+            large_energies[atom],
+            small_energies[original]
+        );
+        for d in 0..3 {
+            assert!(
+                (large_forces[atom][d] - small_forces[original][d]).abs() < 1e-10 * scale,
+                "atom {atom} force {d}"
+            );
+        }
+    }
+    check_forces_by_finite_differences(&mtp, &big, "4×1×1 small cell");
+    check_stress_by_finite_differences(&mtp, &big, "4×1×1 small cell");
+}
+
 fn rotation(axis: Vec3, angle: f64) -> [[f64; 3]; 3] {
     let n = (axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]).sqrt();
     let [x, y, z] = axis.map(|a| a / n);
