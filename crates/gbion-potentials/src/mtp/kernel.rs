@@ -12,9 +12,9 @@
 //!   Σ_k moment_coeffs[k] · M_{mapping[k]} (eV).
 //!
 //! Evaluation works neighbour-major on per-site tables kept in one [`SiteWork`] (structure of arrays, one
-//! row per quantity, of J neighbours grouped by type and padded to whole groups of 16 with neighbours at
-//! r = max_dist, where f_μ = f'_μ = 0): Chebyshev rows and radial values once per neighbour (vectorised
-//! across the neighbours of one type, which share coefficients), the monomials u^(a,b,c) once per
+//! row per quantity, of J neighbours padded to whole groups of 16 with neighbours at r = max_dist, where
+//! f_μ = f'_μ = 0): Chebyshev rows and radial values once per neighbour (vectorised across a group of 16
+//! neighbours, each lane with its type pair's coefficients), the monomials u^(a,b,c) once per
 //! neighbour, then each basic moment as one dot product over neighbours. The products, the same for
 //! every site, run for a [`SiteBatch`] of 8 sites at once (`[m][site]`, vector registers across sites). The
 //! gradient is reverse mode: dE/dM is propagated back through the products to the basic moments
@@ -291,13 +291,6 @@ pub(crate) struct SiteWork {
     kind: Vec<usize>,
     pub vector: Vec<Vec3>,
     distance: Vec<f64>,
-    /// Neighbours of type t: `type_start[t]..type_start[t + 1]`.
-    type_start: Vec<usize>,
-    /// The loading order of the grouped neighbours, and spare rows for reordering.
-    order: Vec<usize>,
-    spare_index: Vec<usize>,
-    spare_vector: Vec<Vec3>,
-    spare_distance: Vec<f64>,
     /// Unit-vector components, [axis][j].
     unit: [Vec<f64>; 3],
     /// f_μ(r_j) and f'_μ(r_j), [μ][j].
@@ -310,6 +303,8 @@ pub(crate) struct SiteWork {
     /// Chebyshev values and derivatives, [k][j] (one neighbour's [k] in the MC and fitting paths).
     chebyshev: Vec<f64>,
     chebyshev_derivative: Vec<f64>,
+    /// c[t_i][t_j][μ][k] of the neighbours of one group of lanes, [μ·K + k][lane].
+    lane_coefficients: Vec<[f64; LANES]>,
     /// The radial envelope scaling·(max_dist − r)² and its derivative, [j].
     envelope: Vec<f64>,
     envelope_derivative: Vec<f64>,
@@ -321,9 +316,7 @@ pub(crate) struct SiteWork {
 }
 
 impl SiteWork {
-    /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist, grouped
-    /// by type (stable counting sort, so [`Self::radial_tables`] runs over each group with one set of
-    /// coefficients). Errors (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
+    /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist. Errors (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
     #[inline(always)]
     pub fn load(
         &mut self,
@@ -348,40 +341,11 @@ impl SiteWork {
             }
         }
         self.count = self.index.len();
-        self.group_by_type(model.species_count);
         // Rows of the tables are padded to whole groups of lanes with neighbours at r = max_dist along x,
         // where f_μ = f'_μ = 0 (the envelope vanishes), so padding adds nothing and stays finite.
         self.stride = self.count.next_multiple_of(LANES);
         self.distance.resize(self.stride, model.max_dist);
         Ok(())
-    }
-
-    /// Reorder the loaded neighbours by type (stable) and fill `type_start` (type t occupies
-    /// `type_start[t]..type_start[t + 1]`).
-    #[inline(always)]
-    fn group_by_type(&mut self, species_count: usize) {
-        self.type_start.clear();
-        self.type_start.resize(species_count + 1, 0);
-        for &kind in &self.kind {
-            self.type_start[kind + 1] += 1;
-        }
-        for t in 0..species_count {
-            self.type_start[t + 1] += self.type_start[t];
-        }
-        if self.kind.is_sorted() {
-            return;
-        }
-        let mut next = self.type_start.clone();
-        self.order.clear();
-        self.order.resize(self.count, 0);
-        for (j, &kind) in self.kind.iter().enumerate() {
-            self.order[next[kind]] = j;
-            next[kind] += 1;
-        }
-        permute(&mut self.index, &self.order, &mut self.spare_index);
-        permute(&mut self.kind, &self.order, &mut self.spare_index);
-        permute(&mut self.vector, &self.order, &mut self.spare_vector);
-        permute(&mut self.distance, &self.order, &mut self.spare_distance);
     }
 
     /// Moments of the loaded site for a centre of type `centre` (fills `moments`).
@@ -460,9 +424,9 @@ impl SiteWork {
         }
     }
 
-    /// f_μ and f'_μ for every neighbour, and the unit vectors. Row by row over the neighbours of one type
-    /// (vectorised across neighbours): T_k(s_j) and T'_k(s_j) ([`chebyshev_rows`]), then, with the
-    /// envelope e(r) = scaling·(max_dist − r)², f_μ = e Σ_k c_μk T_k and
+    /// f_μ and f'_μ for every neighbour, and the unit vectors: T_k(s_j) and T'_k(s_j) row by row
+    /// ([`chebyshev_rows`]), then for each group of [`LANES`] neighbours (each lane with the coefficients of
+    /// its type pair), with the envelope e(r) = scaling·(max_dist − r)², f_μ = e Σ_k c_μk T_k and
     /// f'_μ = e (2/(max_dist − min_dist)) Σ_k c_μk T'_k + e' Σ_k c_μk T_k (the Q_k of [`Model::radial_basis`]
     /// summed with their coefficients).
     #[inline(always)]
@@ -499,27 +463,35 @@ impl SiteWork {
             *e = model.scaling * gap * gap;
             *de = -2.0 * model.scaling * gap;
         }
-        for kind in 0..model.species_count {
-            let group = self.type_start[kind]..self.type_start[kind + 1];
-            if group.is_empty() {
-                continue;
+        let coefficient_rows = model.radial_count * size;
+        self.lane_coefficients.resize(coefficient_rows, [0.0; LANES]);
+        for first in (0..n).step_by(LANES) {
+            // c[t_i][t_j][μ][k] of each lane's neighbour type (padding lanes: any type, as f = 0 there).
+            for l in 0..LANES {
+                let kind = self.kind.get(first + l).copied().unwrap_or(0);
+                for (row, &c) in self.lane_coefficients.iter_mut().zip(model.radial_block(centre, kind)) {
+                    row[l] = c;
+                }
             }
-            let block = model.radial_block(centre, kind);
-            for (mu, coeffs) in block.chunks_exact(size).enumerate() {
-                let rows = mu * n + group.start..mu * n + group.end;
-                let (f, df) = (&mut self.radial[rows.clone()], &mut self.radial_derivative[rows]);
-                for (k, &c) in coeffs.iter().enumerate() {
-                    let row = k * n + group.start..k * n + group.end;
-                    let (t, dt) = (&self.chebyshev[row.clone()], &self.chebyshev_derivative[row]);
-                    for ((fv, dv), (&tv, &dtv)) in f.iter_mut().zip(df.iter_mut()).zip(t.iter().zip(dt)) {
-                        *fv += c * tv;
-                        *dv += c * dtv;
+            let (e, de) = (
+                lanes_from(&self.envelope, first),
+                lanes_from(&self.envelope_derivative, first),
+            );
+            for (mu, coefficients) in self.lane_coefficients.chunks_exact(size).enumerate() {
+                let (mut value, mut derivative) = ([0.0; LANES], [0.0; LANES]);
+                for (k, c) in coefficients.iter().enumerate() {
+                    let t = lanes_from(&self.chebyshev[k * n..], first);
+                    let dt = lanes_from(&self.chebyshev_derivative[k * n..], first);
+                    for l in 0..LANES {
+                        value[l] += c[l] * t[l];
+                        derivative[l] += c[l] * dt[l];
                     }
                 }
-                let (e, de) = (&self.envelope[group.clone()], &self.envelope_derivative[group.clone()]);
-                for ((fv, dv), (&ev, &dev)) in f.iter_mut().zip(df.iter_mut()).zip(e.iter().zip(de)) {
-                    *dv = *dv * 2.0 / width * ev + *fv * dev;
-                    *fv *= ev;
+                let row = mu * n + first..mu * n + first + LANES;
+                let (f, df) = (&mut self.radial[row.clone()], &mut self.radial_derivative[row]);
+                for l in 0..LANES {
+                    df[l] = derivative[l] * 2.0 / width * e[l] + value[l] * de[l];
+                    f[l] = value[l] * e[l];
                 }
             }
         }
@@ -1092,14 +1064,6 @@ fn dot_finish(partial: &[f64; DOT_LANES], a_tail: &[f64], b_tail: &[f64]) -> f64
         *h = partial[l] + partial[l + DOT_LANES / 2];
     }
     ((half[0] + half[1]) + (half[2] + half[3])) + tail
-}
-
-/// Reorder `v` so that its new element i is its old element `order[i]`, using `spare` as the buffer.
-#[inline(always)]
-fn permute<T: Copy>(v: &mut Vec<T>, order: &[usize], spare: &mut Vec<T>) {
-    spare.clear();
-    spare.extend(order.iter().map(|&i| v[i]));
-    std::mem::swap(v, spare);
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).
