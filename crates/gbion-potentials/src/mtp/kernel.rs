@@ -463,6 +463,8 @@ impl SiteWork {
             *e = model.scaling * gap * gap;
             *de = -2.0 * model.scaling * gap;
         }
+        // ds/dr, multiplied rather than divided per value.
+        let ds_dr = 2.0 / width;
         let coefficient_rows = model.radial_count * size;
         self.lane_coefficients.resize(coefficient_rows, [0.0; LANES]);
         for first in (0..n).step_by(LANES) {
@@ -490,7 +492,7 @@ impl SiteWork {
                 let row = mu * n + first..mu * n + first + LANES;
                 let (f, df) = (&mut self.radial[row.clone()], &mut self.radial_derivative[row]);
                 for l in 0..LANES {
-                    df[l] = derivative[l] * 2.0 / width * e[l] + value[l] * de[l];
+                    df[l] = derivative[l] * ds_dr * e[l] + value[l] * de[l];
                     f[l] = value[l] * e[l];
                 }
             }
