@@ -19,22 +19,17 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 #[path = "../../gbion-potentials/benches/cells/mod.rs"]
 mod cells;
 
-use cells::{element, lstz};
+use cells::{element, lstz, lstz_mtp};
 use gbion_dynamics::Engine;
 use gbion_dynamics::mc::{MonteCarlo, MoveKind};
-use gbion_potentials::mtp::Mtp;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::path::Path;
 
 const ATTEMPTS: u64 = 200;
 const WARM_ATTEMPTS: u64 = 20_000;
 
 fn bench(c: &mut Criterion) {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../gbion-potentials/tests/fixtures/mtp/potentials/l16_5sp.mtp");
-    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
-    let mtp = Mtp::read(&path).unwrap().with_species(species).unwrap();
+    let mtp = lstz_mtp();
     let mut group = c.benchmark_group("mc_swap_li_sr_mtp_l16");
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);

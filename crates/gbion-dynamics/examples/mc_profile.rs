@@ -11,13 +11,11 @@
 #[path = "../../gbion-potentials/benches/cells/mod.rs"]
 mod cells;
 
-use cells::{element, lstz};
+use cells::{element, lstz, lstz_mtp};
 use gbion_dynamics::Engine;
 use gbion_dynamics::mc::{MonteCarlo, MoveKind};
-use gbion_potentials::mtp::Mtp;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::path::Path;
 use std::time::Instant;
 
 const BATCH: u64 = 200;
@@ -46,10 +44,7 @@ fn main() {
         10 => [12, 12, 14],
         _ => [27, 27, 28],
     };
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../gbion-potentials/tests/fixtures/mtp/potentials/l16_5sp.mtp");
-    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
-    let mtp = Mtp::read(&path).unwrap().with_species(species).unwrap();
+    let mtp = lstz_mtp();
     let mut structure = lstz(cells);
     let mut engine = Engine::new(&mtp, 1.0);
     let swap = MoveKind::Swap {

@@ -10,31 +10,21 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[path = "../../gbion-potentials/benches/cells/mod.rs"]
 mod cells;
 
-use cells::{element, lstz};
-use gbion_atoms::Structure;
+use cells::{lstz_mtp, rattled_lstz};
 use gbion_learn::fit::{FitData, LossWeights, loss_and_gradient};
 use gbion_learn::training::{Configuration, TrainingSet};
-use gbion_potentials::mtp::Mtp;
 use gbion_potentials::rigid_ion::{RigidIon, builtin};
 use gbion_potentials::{Request, evaluate};
-use rand::{RngExt, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
-use std::path::Path;
 
 const CONFIGURATIONS: usize = 20;
 const CELLS: [usize; 3] = [2, 2, 5];
 
 /// `CONFIGURATIONS` rattled copies of the benchmark cell, labelled by `oracle`.
 fn training_set(oracle: &RigidIon) -> TrainingSet {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(16);
-    let configurations = (0..CONFIGURATIONS)
-        .map(|k| {
-            let mut structure: Structure = lstz(CELLS);
-            for position in structure.positions.iter_mut() {
-                for x in position.iter_mut() {
-                    *x += rng.random_range(-0.1..0.1);
-                }
-            }
+    let configurations = rattled_lstz(CELLS, CONFIGURATIONS)
+        .into_iter()
+        .enumerate()
+        .map(|(k, structure)| {
             let label = evaluate(oracle, &structure, Request::EFS).unwrap();
             Configuration {
                 structure,
@@ -51,12 +41,7 @@ fn training_set(oracle: &RigidIon) -> TrainingSet {
 }
 
 fn bench_loss_and_gradient(c: &mut Criterion) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../gbion-potentials");
-    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
-    let mtp = Mtp::read(&root.join("tests/fixtures/mtp/potentials/l16_5sp.mtp"))
-        .unwrap()
-        .with_species(species)
-        .unwrap();
+    let mtp = lstz_mtp();
     let oracle = RigidIon::from_toml(builtin("lstz_toy").unwrap(), "builtin:lstz_toy").unwrap();
     let set = training_set(&oracle);
     let atoms = set.configurations[0].structure.len();

@@ -11,13 +11,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[path = "../../gbion-potentials/benches/cells/mod.rs"]
 mod cells;
 
-use cells::{element, lstz};
+use cells::{lstz_mtp, rattled_lstz};
 use faer::Mat;
 use gbion_learn::grade::{RANK_TOLERANCE, RowMode, column_scales, independent_columns, maxvol, rows};
-use gbion_potentials::mtp::Mtp;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::path::Path;
 
 const CONFIGURATIONS: usize = 20;
 const CELLS: [usize; 3] = [2, 2, 5];
@@ -25,19 +23,9 @@ const CELLS: [usize; 3] = [2, 2, 5];
 /// The site rows of `CONFIGURATIONS` rattled benchmark cells, on their independent columns, each column
 /// scaled to unit largest |entry|.
 fn site_rows() -> Mat<f64> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../gbion-potentials");
-    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
-    let mtp = Mtp::read(&root.join("tests/fixtures/mtp/potentials/l16_5sp.mtp"))
-        .unwrap()
-        .with_species(species)
-        .unwrap();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(16);
+    let mtp = lstz_mtp();
     let mut all = Vec::new();
-    for _ in 0..CONFIGURATIONS {
-        let mut structure = lstz(CELLS);
-        for x in structure.positions.iter_mut().flatten() {
-            *x += rng.random_range(-0.1..0.1);
-        }
+    for structure in rattled_lstz(CELLS, CONFIGURATIONS) {
         all.extend(rows(&mtp, &structure, RowMode::Site).unwrap());
     }
     let full = Mat::from_fn(all.len(), all[0].len(), |i, k| all[i][k]);

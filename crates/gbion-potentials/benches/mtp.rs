@@ -7,18 +7,14 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[path = "cells/mod.rs"]
 mod cells;
 
-use cells::{element, lstz};
+use cells::{lstz, lstz_mtp};
 use gbion_atoms::{ListKind, NeighborList};
-use gbion_potentials::mtp::Mtp;
 use gbion_potentials::{Potential, Request};
-use std::path::Path;
 
 const CELLS: [usize; 3] = [12, 12, 14];
 
 fn bench_mtp(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mtp/potentials/l16_5sp.mtp");
-    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
-    let mtp = Mtp::read(&path).unwrap().with_species(species).unwrap();
+    let mtp = lstz_mtp();
     let structure = lstz(CELLS);
     let list = NeighborList::build(&structure, mtp.cutoff(), 0.0, ListKind::Full).unwrap();
     let mut group = c.benchmark_group(format!("mtp_l16_5sp_efs_{}_atoms", structure.len()));

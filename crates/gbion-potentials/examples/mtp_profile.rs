@@ -8,24 +8,17 @@
 #[path = "../benches/cells/mod.rs"]
 mod cells;
 
-use cells::{element, lstz};
+use cells::{lstz, lstz_mtp};
 use gbion_atoms::{ListKind, NeighborList};
-use gbion_potentials::mtp::Mtp;
 use gbion_potentials::{Potential, Request};
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let calls: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let threads: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mtp/potentials/l16_5sp.mtp");
-    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
-    let mtp = Mtp::read(&path)
-        .expect("the fixture")
-        .with_species(species)
-        .expect("five species");
+    let mtp = lstz_mtp();
     let structure = lstz([12, 12, 14]);
     let list = NeighborList::build(&structure, mtp.cutoff(), 0.0, ListKind::Full).expect("a list");
     let pool = rayon::ThreadPoolBuilder::new()

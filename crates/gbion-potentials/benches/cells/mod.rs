@@ -1,9 +1,11 @@
-//! The benchmark cells shared by gbion-potentials' benches and gbion-dynamics' (included there by
-//! `#[path]`), so the MD and MC speeds are measured on exactly the cells of the potential benchmarks.
+//! The benchmark cells and the benchmark MTP shared by gbion-potentials' benches and those of
+//! gbion-dynamics and gbion-learn (included there by `#[path]`), so the MD, MC and fit speeds are measured on
+//! exactly the cells and potential of the potential benchmarks.
 
 #![allow(dead_code)]
 
 use gbion_atoms::{Cell, Element, Structure, Vec3};
+use gbion_potentials::mtp::{Mtp, MtpParameters};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -93,4 +95,28 @@ pub fn lstz(cells: [usize; 3]) -> Structure {
     }
     let lengths = cells.map(|c| c as f64 * LSTZ_LATTICE);
     Structure::new(Cell::orthorhombic(lengths).unwrap(), elements, positions).unwrap()
+}
+
+/// The trained level-16 fixture `l16_5sp.mtp` (cutoff 5 Å) with its species Li, Sr, Ta, Zr, O.
+pub fn lstz_mtp() -> Mtp {
+    let text = include_str!("../../tests/fixtures/mtp/potentials/l16_5sp.mtp");
+    let species = ["Li", "Sr", "Ta", "Zr", "O"].map(element).to_vec();
+    Mtp::new(MtpParameters::parse(text, "l16_5sp.mtp").unwrap())
+        .unwrap()
+        .with_species(species)
+        .unwrap()
+}
+
+/// `copies` copies of [`lstz`]`(cells)`, each coordinate displaced by up to 0.1 Å (seed 16).
+pub fn rattled_lstz(cells: [usize; 3], copies: usize) -> Vec<Structure> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(16);
+    (0..copies)
+        .map(|_| {
+            let mut structure = lstz(cells);
+            for x in structure.positions.iter_mut().flatten() {
+                *x += rng.random_range(-0.1..0.1);
+            }
+            structure
+        })
+        .collect()
 }
