@@ -234,16 +234,26 @@ impl Model {
         derivatives: &'b mut [f64],
     ) -> (&'b [f64], &'b [f64]) {
         let width = self.max_dist - self.min_dist;
-        let s = (2.0 * r - self.min_dist - self.max_dist) / width;
-        chebyshev(s, values, derivatives);
-        let gap = self.max_dist - r;
-        let envelope = self.scaling * gap * gap;
-        let envelope_derivative = -2.0 * self.scaling * gap;
+        chebyshev(self.chebyshev_argument(r), values, derivatives);
+        let (envelope, envelope_derivative) = self.envelope(r);
         for (t, dt) in values.iter_mut().zip(derivatives.iter_mut()) {
             *dt = *dt * 2.0 / width * envelope + *t * envelope_derivative;
             *t *= envelope;
         }
         (values, derivatives)
+    }
+
+    /// The Chebyshev argument s = (2r − min_dist − max_dist)/(max_dist − min_dist) at distance r (Å).
+    #[inline(always)]
+    fn chebyshev_argument(&self, r: f64) -> f64 {
+        (2.0 * r - self.min_dist - self.max_dist) / (self.max_dist - self.min_dist)
+    }
+
+    /// The envelope e(r) = scaling·(max_dist − r)² of the radial basis and de/dr (1/Å).
+    #[inline(always)]
+    fn envelope(&self, r: f64) -> (f64, f64) {
+        let gap = self.max_dist - r;
+        (self.scaling * gap * gap, -2.0 * self.scaling * gap)
     }
 }
 
@@ -459,9 +469,7 @@ impl SiteWork {
             .zip(&mut self.envelope_derivative)
             .zip(&self.distance)
         {
-            let gap = model.max_dist - r;
-            *e = model.scaling * gap * gap;
-            *de = -2.0 * model.scaling * gap;
+            (*e, *de) = model.envelope(r);
         }
         // ds/dr, multiplied rather than divided per value.
         let ds_dr = 2.0 / width;
@@ -540,14 +548,12 @@ impl SiteWork {
         let size = model.basis_size;
         reset(&mut self.chebyshev, size);
         reset(&mut self.chebyshev_derivative, size);
-        let width = model.max_dist - model.min_dist;
         chebyshev(
-            (2.0 * distance - model.min_dist - model.max_dist) / width,
+            model.chebyshev_argument(distance),
             &mut self.chebyshev,
             &mut self.chebyshev_derivative,
         );
-        let gap = model.max_dist - distance;
-        let envelope = model.scaling * gap * gap;
+        let (envelope, _) = model.envelope(distance);
         reset(&mut self.radial, model.radial_count);
         let (before, after) = (model.radial_block(centre, old), model.radial_block(centre, new));
         for (mu, (c_old, c_new)) in before.chunks_exact(size).zip(after.chunks_exact(size)).enumerate() {
@@ -1008,7 +1014,6 @@ fn chebyshev(s: f64, values: &mut [f64], derivatives: &mut [f64]) {
 #[inline(always)]
 fn chebyshev_rows(model: &Model, distance: &[f64], values: &mut [f64], derivatives: &mut [f64]) {
     let n = distance.len();
-    let width = model.max_dist - model.min_dist;
     for k in 0..model.basis_size {
         let (done, rest) = values.split_at_mut(k * n);
         let (done_derivative, rest_derivative) = derivatives.split_at_mut(k * n);
@@ -1020,7 +1025,7 @@ fn chebyshev_rows(model: &Model, distance: &[f64], values: &mut [f64], derivativ
             }
             1 => {
                 for ((t, dt), &r) in row.iter_mut().zip(drow.iter_mut()).zip(distance) {
-                    *t = (2.0 * r - model.min_dist - model.max_dist) / width;
+                    *t = model.chebyshev_argument(r);
                     *dt = 1.0;
                 }
             }
