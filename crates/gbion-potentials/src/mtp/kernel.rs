@@ -59,9 +59,13 @@ pub(crate) struct Model {
     basic: Vec<(usize, usize)>,
     /// Monomials u^(a,b,c) by degree; monomial p > 0 is u[axis] · monomial parent.
     monomials: Vec<Monomial>,
-    /// The basic moments (m, μ) of each monomial p: `by_monomial[by_monomial_start[p]..by_monomial_start[p + 1]]`.
-    by_monomial: Vec<(usize, usize)>,
-    by_monomial_start: Vec<usize>,
+    /// The gradient's terms (m, p) of each radial function μ, split into those that start h_p (the first
+    /// basic moment on monomial p, in order of μ) and those that add to it: `h_terms[h_terms_start[2μ]..
+    /// h_terms_start[2μ + 1]]` start, `h_terms[h_terms_start[2μ + 1]..h_terms_start[2μ + 2]]` add.
+    h_terms: Vec<(usize, usize)>,
+    h_terms_start: Vec<usize>,
+    /// The monomials on which no basic moment sits (h_p = 0 there).
+    bare_monomials: Vec<usize>,
     /// The basic moments (m, p) of each radial function μ: `by_radial[by_radial_start[μ]..by_radial_start[μ + 1]]`.
     by_radial: Vec<(usize, usize)>,
     by_radial_start: Vec<usize>,
@@ -129,8 +133,8 @@ impl Model {
             .iter()
             .map(|&[mu, a, b, c]| (mu, index_of([a, b, c])))
             .collect();
-        let (by_monomial, by_monomial_start) = group_basic(&basic, monomials.len(), |(mu, p)| (p, mu));
         let (by_radial, by_radial_start) = group_basic(&basic, p.radial_funcs_count, |(mu, p)| (mu, p));
+        let (h_terms, h_terms_start, bare_monomials) = h_terms(&by_radial, &by_radial_start, monomials.len());
         let parents: Vec<(usize, usize, usize)> = monomials
             .iter()
             .enumerate()
@@ -166,8 +170,9 @@ impl Model {
             moments_count: p.alpha_moments_count,
             basic,
             monomials,
-            by_monomial,
-            by_monomial_start,
+            h_terms,
+            h_terms_start,
+            bare_monomials,
             by_radial,
             by_radial_start,
             by_axis,
@@ -274,6 +279,31 @@ fn group_basic(
         starts.push(grouped.len());
     }
     (grouped, starts)
+}
+
+/// The terms of h_p = Σ_{m on p} (dE/dM_m) f_μ by radial function μ (see [`Model::h_terms`]), from the
+/// basic moments grouped by μ: each μ's terms that start an h_p, then those that add to one, and the
+/// monomials no term reaches.
+fn h_terms(
+    by_radial: &[(usize, usize)],
+    by_radial_start: &[usize],
+    monomials: usize,
+) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
+    let mut started = vec![false; monomials];
+    let (mut terms, mut starts) = (Vec::with_capacity(by_radial.len()), vec![0]);
+    for range in by_radial_start.windows(2) {
+        let group = &by_radial[range[0]..range[1]];
+        let first: Vec<bool> = group
+            .iter()
+            .map(|&(_, p)| !std::mem::replace(&mut started[p], true))
+            .collect();
+        for starting in [true, false] {
+            terms.extend(group.iter().zip(&first).filter(|t| *t.1 == starting).map(|t| *t.0));
+            starts.push(terms.len());
+        }
+    }
+    let bare = (0..monomials).filter(|&p| !started[p]).collect();
+    (terms, starts, bare)
 }
 
 /// Every (a, b, c) with a + b + c ≤ `max_degree`, by degree (the constant first).
@@ -411,7 +441,6 @@ impl SiteWork {
         let (n, stride) = (self.count, self.stride);
         let lanes = &mut self.lanes;
         lanes.h.resize(model.monomials.len(), [0.0; LANES]);
-        lanes.weighted.resize(model.radial_count, [0.0; LANES]);
         self.gradient.clear();
         for first in (0..stride).step_by(LANES) {
             let group = GroupRows::new(
@@ -749,8 +778,6 @@ const LANES: usize = 16;
 struct LaneWork {
     /// h_p, then h_p plus the adjoint from the monomials built on p, [p][lane].
     h: Vec<[f64; LANES]>,
-    /// S_μ = Σ_{m ∈ μ} (dE/dM_m) P_p, [μ][lane].
-    weighted: Vec<[f64; LANES]>,
 }
 
 impl LaneWork {
@@ -767,19 +794,27 @@ impl LaneWork {
         unit: &[[f64; LANES]; 3],
         inv_r: &[f64; LANES],
     ) -> [Vec3; LANES] {
-        for (p, h) in self.h.iter_mut().enumerate() {
-            let mut sum = [0.0; LANES];
-            for &(m, mu) in &model.by_monomial[model.by_monomial_start[p]..model.by_monomial_start[p + 1]] {
-                add_scaled::<F>(&mut sum, moment_grad[m], group.radial(mu));
-            }
-            *h = sum;
+        for &p in &model.bare_monomials {
+            self.h[p] = [0.0; LANES];
         }
-        for (mu, s) in self.weighted.iter_mut().enumerate() {
-            let mut sum = [0.0; LANES];
-            for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
-                add_scaled::<F>(&mut sum, moment_grad[m], group.monomial(p));
+        // One radial function at a time, f_μ and S_μ in registers: S_μ += (dE/dM_m) P_p and h_p (+)=
+        // (dE/dM_m) f_μ for each of its moments m = {μ, p}, then A += f'_μ S_μ.
+        let mut a = [0.0; LANES];
+        for mu in 0..model.radial_count {
+            let f = group.radial(mu);
+            let mut s = [0.0; LANES];
+            let bounds = &model.h_terms_start[2 * mu..2 * mu + 3];
+            for &(m, p) in &model.h_terms[bounds[0]..bounds[1]] {
+                let g = moment_grad[m];
+                add_scaled::<F>(&mut s, g, group.monomial(p));
+                self.h[p] = scaled(g, f);
             }
-            *s = sum;
+            for &(m, p) in &model.h_terms[bounds[1]..bounds[2]] {
+                let g = moment_grad[m];
+                add_scaled::<F>(&mut s, g, group.monomial(p));
+                add_scaled::<F>(&mut self.h[p], g, f);
+            }
+            add_product::<F>(&mut a, group.radial_derivative(mu), &s);
         }
         // From the last monomial down, each P̄_q is final (its children, of higher degree, come later in
         // the list) and is pushed into its parent's: each parent receives its children last first.
@@ -794,10 +829,6 @@ impl LaneWork {
             for &(p, parent) in pairs {
                 add_product::<F>(sum, &self.h[p], group.monomial(parent));
             }
-        }
-        let mut a = [0.0; LANES];
-        for (mu, s) in self.weighted.iter().enumerate() {
-            add_product::<F>(&mut a, group.radial_derivative(mu), s);
         }
         let mut gradient = [[0.0; 3]; LANES];
         for (l, g) in gradient.iter_mut().enumerate() {
@@ -982,6 +1013,16 @@ fn add_product<F: MulAdd>(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LA
 #[inline(always)]
 fn lanes_from(row: &[f64], first: usize) -> [f64; LANES] {
     row[first..first + LANES].try_into().expect("LANES values")
+}
+
+/// g · x_l lane by lane.
+#[inline(always)]
+fn scaled(g: f64, x: &[f64; LANES]) -> [f64; LANES] {
+    let mut product = [0.0; LANES];
+    for l in 0..LANES {
+        product[l] = g * x[l];
+    }
+    product
 }
 
 /// x_l · y_l lane by lane.
