@@ -449,17 +449,14 @@ impl SiteWork {
                 stride,
                 first,
             );
-            let unit = [
-                lanes_from(&self.unit[0], first),
-                lanes_from(&self.unit[1], first),
-                lanes_from(&self.unit[2], first),
-            ];
-            let mut inv_r = lanes_from(&self.distance, first);
-            for r in &mut inv_r {
-                *r = 1.0 / *r;
+            // A last group with at most half its lanes in use runs on that half only.
+            if n - first <= HALF_LANES {
+                let g = lanes.gradient::<F, HALF_LANES>(model, &self.moment_grad, &group, &self.unit, &self.distance);
+                self.gradient.extend_from_slice(&g[..n - first]);
+            } else {
+                let g = lanes.gradient::<F, LANES>(model, &self.moment_grad, &group, &self.unit, &self.distance);
+                self.gradient.extend_from_slice(&g[..LANES.min(n - first)]);
             }
-            let g = lanes.gradient::<F>(model, &self.moment_grad, &group, &unit, &inv_r);
-            self.gradient.extend_from_slice(&g[..LANES.min(n - first)]);
         }
     }
 
@@ -513,14 +510,14 @@ impl SiteWork {
                 }
             }
             let (e, de) = (
-                lanes_from(&self.envelope, first),
-                lanes_from(&self.envelope_derivative, first),
+                lanes_from::<LANES>(&self.envelope, first),
+                lanes_from::<LANES>(&self.envelope_derivative, first),
             );
             for (mu, coefficients) in self.lane_coefficients.chunks_exact(size).enumerate() {
                 let (mut value, mut derivative) = ([0.0; LANES], [0.0; LANES]);
                 for (k, c) in coefficients.iter().enumerate() {
-                    let t = lanes_from(&self.chebyshev[k * n..], first);
-                    let dt = lanes_from(&self.chebyshev_derivative[k * n..], first);
+                    let t = lanes_from::<LANES>(&self.chebyshev[k * n..], first);
+                    let dt = lanes_from::<LANES>(&self.chebyshev_derivative[k * n..], first);
                     for l in 0..LANES {
                         value[l] += c[l] * t[l];
                         derivative[l] += c[l] * dt[l];
@@ -773,6 +770,10 @@ const DOT_LANES: usize = 8;
 /// overhead per neighbour (index loads, bounds checks) for the same arithmetic.
 const LANES: usize = 16;
 
+/// The lanes of the half group that ends a site's neighbours when no more are left (see
+/// [`SiteWork::neighbour_gradient`]).
+const HALF_LANES: usize = LANES / 2;
+
 /// The tables of [`LaneWork::gradient`], one row of [`LANES`] neighbours per quantity.
 #[derive(Default)]
 struct LaneWork {
@@ -785,52 +786,60 @@ impl LaneWork {
     /// vectors and 1/r (module doc): A = Σ_μ f'_μ S_μ; C = ∇_u Σ_p h_p P_p by reverse mode through
     /// P_q = u_axis · P_p (from the last monomial down, P̄_p = h_p + Σ_{children q} u_axis P̄_q, then
     /// C_axis = Σ_q P̄_q P_p); and B = u·C by Euler's relation.
+    ///
+    /// Runs on the first N lanes of the group (N = [`LANES`], or [`HALF_LANES`] for a last group with no
+    /// more neighbours); `unit` and `distance` are the site's rows.
     #[inline(always)]
-    fn gradient<F: MulAdd>(
+    fn gradient<F: MulAdd, const N: usize>(
         &mut self,
         model: &Model,
         moment_grad: &[f64],
         group: &GroupRows,
-        unit: &[[f64; LANES]; 3],
-        inv_r: &[f64; LANES],
-    ) -> [Vec3; LANES] {
+        unit: &[Vec<f64>; 3],
+        distance: &[f64],
+    ) -> [Vec3; N] {
+        let unit: [[f64; N]; 3] = std::array::from_fn(|d| lanes_from(&unit[d], group.first));
+        let mut inv_r: [f64; N] = lanes_from(distance, group.first);
+        for r in &mut inv_r {
+            *r = 1.0 / *r;
+        }
         for &p in &model.bare_monomials {
-            self.h[p] = [0.0; LANES];
+            *head(&mut self.h[p]) = [0.0; N];
         }
         // One radial function at a time, f_μ and S_μ in registers: S_μ += (dE/dM_m) P_p and h_p (+)=
         // (dE/dM_m) f_μ for each of its moments m = {μ, p}, then A += f'_μ S_μ.
-        let mut a = [0.0; LANES];
+        let mut a = [0.0; N];
         for mu in 0..model.radial_count {
-            let f = group.radial(mu);
-            let mut s = [0.0; LANES];
+            let f = group.radial::<N>(mu);
+            let mut s = [0.0; N];
             let bounds = &model.h_terms_start[2 * mu..2 * mu + 3];
             for &(m, p) in &model.h_terms[bounds[0]..bounds[1]] {
                 let g = moment_grad[m];
-                add_scaled::<F>(&mut s, g, group.monomial(p));
-                self.h[p] = scaled(g, f);
+                add_scaled::<F, N>(&mut s, g, group.monomial(p));
+                *head(&mut self.h[p]) = scaled(g, f);
             }
             for &(m, p) in &model.h_terms[bounds[1]..bounds[2]] {
                 let g = moment_grad[m];
-                add_scaled::<F>(&mut s, g, group.monomial(p));
-                add_scaled::<F>(&mut self.h[p], g, f);
+                add_scaled::<F, N>(&mut s, g, group.monomial(p));
+                add_scaled::<F, N>(head(&mut self.h[p]), g, f);
             }
-            add_product::<F>(&mut a, group.radial_derivative(mu), &s);
+            add_product::<F, N>(&mut a, group.radial_derivative(mu), &s);
         }
         // From the last monomial down, each P̄_q is final (its children, of higher degree, come later in
         // the list) and is pushed into its parent's: each parent receives its children last first.
         for (q, mono) in model.monomials.iter().enumerate().skip(1).rev() {
             let (axis, parent) = mono.parent;
             let (done, rest) = self.h.split_at_mut(q);
-            add_product::<F>(&mut done[parent], &rest[0], &unit[axis]);
+            add_product::<F, N>(head(&mut done[parent]), head(&mut rest[0]), &unit[axis]);
         }
         // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
-        let mut c = [[0.0; LANES]; 3];
+        let mut c = [[0.0; N]; 3];
         for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
             for &(p, parent) in pairs {
-                add_product::<F>(sum, &self.h[p], group.monomial(parent));
+                add_product::<F, N>(sum, head(&mut self.h[p]), group.monomial(parent));
             }
         }
-        let mut gradient = [[0.0; 3]; LANES];
+        let mut gradient = [[0.0; 3]; N];
         for (l, g) in gradient.iter_mut().enumerate() {
             let b = unit[0][l] * c[0][l] + unit[1][l] * c[1][l] + unit[2][l] * c[2][l];
             let along = a[l] - b * inv_r[l];
@@ -885,7 +894,7 @@ impl<'a> GroupRows<'a> {
 
     /// The group's f_μ (μ < radial_count).
     #[inline(always)]
-    fn radial(&self, mu: usize) -> &'a [f64; LANES] {
+    fn radial<const N: usize>(&self, mu: usize) -> &'a [f64; N] {
         assert_row(mu, self.radial_rows);
         // SAFETY: mu < radial_rows, and `new` checked the table and the group (type doc).
         unsafe { self.row(self.radial, mu) }
@@ -893,7 +902,7 @@ impl<'a> GroupRows<'a> {
 
     /// The group's f'_μ (μ < radial_count).
     #[inline(always)]
-    fn radial_derivative(&self, mu: usize) -> &'a [f64; LANES] {
+    fn radial_derivative<const N: usize>(&self, mu: usize) -> &'a [f64; N] {
         assert_row(mu, self.radial_rows);
         // SAFETY: as in `radial`.
         unsafe { self.row(self.radial_derivative, mu) }
@@ -901,25 +910,26 @@ impl<'a> GroupRows<'a> {
 
     /// The group's P_p (p below the number of monomials).
     #[inline(always)]
-    fn monomial(&self, p: usize) -> &'a [f64; LANES] {
+    fn monomial<const N: usize>(&self, p: usize) -> &'a [f64; N] {
         assert_row(p, self.monomial_rows);
         // SAFETY: p < monomial_rows, and `new` checked the table and the group.
         unsafe { self.row(self.monomial, p) }
     }
 
-    /// The group's lanes of row `row` of `table`.
+    /// The group's first N lanes (N ≤ [`LANES`]) of row `row` of `table`.
     ///
     /// # Safety
     /// `table` holds at least (row + 1) · stride values (so does every table `new` checked, for a row
     /// below its row count), and first + LANES ≤ stride.
     #[inline(always)]
-    unsafe fn row(&self, table: &'a [f64], row: usize) -> &'a [f64; LANES] {
-        // SAFETY: row · stride + first + LANES ≤ (row + 1) · stride ≤ table.len().
+    unsafe fn row<const N: usize>(&self, table: &'a [f64], row: usize) -> &'a [f64; N] {
+        const { assert!(N <= LANES) };
+        // SAFETY: row · stride + first + N ≤ (row + 1) · stride ≤ table.len().
         unsafe {
             &*table
                 .as_ptr()
                 .add(row * self.stride + self.first)
-                .cast::<[f64; LANES]>()
+                .cast::<[f64; N]>()
         }
     }
 }
@@ -995,31 +1005,37 @@ impl MulAdd for Fused {
 
 /// sum_l += g · x_l lane by lane.
 #[inline(always)]
-fn add_scaled<F: MulAdd>(sum: &mut [f64; LANES], g: f64, x: &[f64; LANES]) {
-    for l in 0..LANES {
+fn add_scaled<F: MulAdd, const N: usize>(sum: &mut [f64; N], g: f64, x: &[f64; N]) {
+    for l in 0..N {
         sum[l] = F::mul_add(g, x[l], sum[l]);
     }
 }
 
 /// sum_l += x_l · y_l lane by lane.
 #[inline(always)]
-fn add_product<F: MulAdd>(sum: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
-    for l in 0..LANES {
+fn add_product<F: MulAdd, const N: usize>(sum: &mut [f64; N], x: &[f64; N], y: &[f64; N]) {
+    for l in 0..N {
         sum[l] = F::mul_add(x[l], y[l], sum[l]);
     }
 }
 
-/// The [`LANES`] values of `row` from `first`.
+/// The N values of `row` from `first` (N = [`LANES`] unless the caller says otherwise).
 #[inline(always)]
-fn lanes_from(row: &[f64], first: usize) -> [f64; LANES] {
-    row[first..first + LANES].try_into().expect("LANES values")
+fn lanes_from<const N: usize>(row: &[f64], first: usize) -> [f64; N] {
+    row[first..first + N].try_into().expect("N values")
+}
+
+/// The first N lanes (N ≤ [`LANES`]) of a row of lanes.
+#[inline(always)]
+fn head<const N: usize>(row: &mut [f64; LANES]) -> &mut [f64; N] {
+    row.first_chunk_mut::<N>().expect("N ≤ LANES")
 }
 
 /// g · x_l lane by lane.
 #[inline(always)]
-fn scaled(g: f64, x: &[f64; LANES]) -> [f64; LANES] {
-    let mut product = [0.0; LANES];
-    for l in 0..LANES {
+fn scaled<const N: usize>(g: f64, x: &[f64; N]) -> [f64; N] {
+    let mut product = [0.0; N];
+    for l in 0..N {
         product[l] = g * x[l];
     }
     product

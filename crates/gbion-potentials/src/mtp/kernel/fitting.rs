@@ -368,9 +368,9 @@ impl FitWork {
                 let (mut alpha, mut weight) = ([0.0; LANES], [0.0; LANES]);
                 for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
                     let (l, l_dot) = (self.adjoint[m], self.adjoint_tangent[m]);
-                    add_scaled::<Separate>(&mut alpha, l, &monomial[p]);
-                    add_scaled::<Separate>(&mut alpha, l_dot, &monomial_rate[p]);
-                    add_scaled::<Separate>(&mut weight, l_dot, &monomial[p]);
+                    add_scaled::<Separate, LANES>(&mut alpha, l, &monomial[p]);
+                    add_scaled::<Separate, LANES>(&mut alpha, l_dot, &monomial_rate[p]);
+                    add_scaled::<Separate, LANES>(&mut weight, l_dot, &monomial[p]);
                 }
                 self.alpha[mu] = alpha;
                 self.beta[mu] = mul(&weight, &distance_rate);
@@ -405,7 +405,7 @@ fn monomials_and_rates(
         let (axis, parent) = mono.parent;
         let (value, rate) = (monomial[parent], monomial_rate[parent]);
         let mut q_rate = mul(&unit_rate[axis], &value);
-        add_product::<Separate>(&mut q_rate, &unit[axis], &rate);
+        add_product::<Separate, LANES>(&mut q_rate, &unit[axis], &rate);
         monomial[q] = mul(&unit[axis], &value);
         monomial_rate[q] = q_rate;
     }
