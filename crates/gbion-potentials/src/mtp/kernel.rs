@@ -69,6 +69,8 @@ pub(crate) struct Model {
     /// The basic moments (m, p) of each radial function μ: `by_radial[by_radial_start[μ]..by_radial_start[μ + 1]]`.
     by_radial: Vec<(usize, usize)>,
     by_radial_start: Vec<usize>,
+    /// (q, parent, axis) of every monomial q > 0, P_q = u_axis · P_parent, in order of q (parent < q).
+    edges: Vec<(usize, usize, usize)>,
     /// (p, parent) of the monomials p > 0 built on each axis.
     by_axis: [Vec<(usize, usize)>; 3],
     /// Products (i1, i2, multiplicity, i3).
@@ -141,6 +143,7 @@ impl Model {
             .skip(1)
             .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
             .collect();
+        let edges = parents.iter().map(|&(q, axis, parent)| (q, parent, axis)).collect();
         let by_axis = [0, 1, 2].map(|d| {
             parents
                 .iter()
@@ -175,6 +178,7 @@ impl Model {
             bare_monomials,
             by_radial,
             by_radial_start,
+            edges,
             by_axis,
             products,
             uses,
@@ -336,8 +340,10 @@ pub(crate) struct SiteWork {
     /// f_μ(r_j) and f'_μ(r_j), [μ][j].
     radial: Vec<f64>,
     radial_derivative: Vec<f64>,
-    /// Monomials P_p(u_j), [p][j].
-    monomial: Vec<f64>,
+    /// Monomials P_p(u_j), by group of [`LANES`] neighbours: [group · P + p][lane] (P monomials).
+    monomial: Vec<[f64; LANES]>,
+    /// P_p(u) of one neighbour, [p] (in [`Self::add_retyped_neighbour`]).
+    neighbour_monomials: Vec<f64>,
     /// Tables of one group of neighbours in [`Self::gradient`].
     lanes: LaneWork,
     /// Chebyshev values and derivatives, [k][j] (one neighbour's [k] in the MC and fitting paths).
@@ -391,28 +397,28 @@ impl SiteWork {
     /// Moments of the loaded site for a centre of type `centre` (fills `moments`).
     #[inline(always)]
     pub fn moments(&mut self, model: &Model, centre: usize) {
-        self.moments_with::<Separate>(model, centre);
-    }
-
-    /// [`Self::moments`] with the dot products of `F` (the same sums bit for bit).
-    #[inline(always)]
-    pub fn moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
-        self.basic_moments_with::<F>(model, centre);
+        self.compute_basic_moments(model, centre);
         products(model, self.moments.as_chunks_mut::<1>().0);
     }
 
-    /// The basic moments of the loaded site (the first B entries of `moments`, the others zero), with the
-    /// dot products of `F`.
+    /// The basic moments of the loaded site (the first B entries of `moments`, the others zero): each
+    /// M_m = Σ_j f_μ(r_j) P_p(u_j) by [`group_dot`].
     #[inline(always)]
-    pub fn basic_moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
+    pub fn compute_basic_moments(&mut self, model: &Model, centre: usize) {
         let n = self.stride;
         self.radial_tables(model, centre);
         self.monomial_table(model);
         self.moments.clear();
         self.moments.resize(model.moments_count, 0.0);
+        let monomials = model.monomials.len();
         for (m, &(mu, p)) in model.basic.iter().enumerate() {
-            self.moments[m] = F::dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial[p * n..(p + 1) * n]);
+            self.moments[m] = group_dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial, monomials, p);
         }
+    }
+
+    /// P_p(u_j) of neighbour j (< the loaded count) from the site's monomial table.
+    pub fn monomial_value(&self, model: &Model, p: usize, j: usize) -> f64 {
+        self.monomial[j / LANES * model.monomials.len() + p][j % LANES]
     }
 
     /// The site energy (eV) from the moments of [`Self::moments`].
@@ -445,7 +451,8 @@ impl SiteWork {
         for first in (0..stride).step_by(LANES) {
             let group = GroupRows::new(
                 model,
-                [&self.radial, &self.radial_derivative, &self.monomial],
+                [&self.radial, &self.radial_derivative],
+                &self.monomial,
                 stride,
                 first,
             );
@@ -533,19 +540,18 @@ impl SiteWork {
         }
     }
 
-    /// P_p(u_j) for every monomial and neighbour.
+    /// P_p(u_j) for every monomial and neighbour, group by group ([`group_monomials`]).
     #[inline(always)]
     fn monomial_table(&mut self, model: &Model) {
-        let n = self.stride;
-        resize(&mut self.monomial, model.monomials.len() * n);
-        self.monomial[..n].fill(1.0);
-        for (p, mono) in model.monomials.iter().enumerate().skip(1) {
-            let (axis, parent) = mono.parent;
-            let (done, rest) = self.monomial.split_at_mut(p * n);
-            let parent = &done[parent * n..(parent + 1) * n];
-            for ((out, &u), &q) in rest[..n].iter_mut().zip(&self.unit[axis]).zip(parent) {
-                *out = u * q;
-            }
+        let monomials = model.monomials.len();
+        self.monomial.resize(self.stride / LANES * monomials, [0.0; LANES]);
+        for (g, block) in self.monomial.chunks_exact_mut(monomials).enumerate() {
+            let unit = [
+                lanes_from(&self.unit[0], g * LANES),
+                lanes_from(&self.unit[1], g * LANES),
+                lanes_from(&self.unit[2], g * LANES),
+            ];
+            group_monomials(model, &unit, block);
         }
     }
 
@@ -587,15 +593,15 @@ impl SiteWork {
             let f_new: f64 = c_new.iter().zip(&self.chebyshev).map(|(c, t)| c * t).sum();
             self.radial[mu] = (f_new - f_old) * envelope;
         }
-        reset(&mut self.monomial, model.monomials.len());
-        self.monomial[0] = 1.0;
+        reset(&mut self.neighbour_monomials, model.monomials.len());
+        self.neighbour_monomials[0] = 1.0;
         let unit = r.map(|x| x / distance);
         for (p, mono) in model.monomials.iter().enumerate().skip(1) {
             let (axis, parent) = mono.parent;
-            self.monomial[p] = unit[axis] * self.monomial[parent];
+            self.neighbour_monomials[p] = unit[axis] * self.neighbour_monomials[parent];
         }
         for (m, &(mu, p)) in basic.iter_mut().zip(&model.basic) {
-            *m += self.radial[mu] * self.monomial[p];
+            *m += self.radial[mu] * self.neighbour_monomials[p];
         }
     }
 
@@ -762,7 +768,7 @@ impl SiteBatch {
     }
 }
 
-/// Partial sums of [`dot`] (two AVX registers).
+/// Partial sums of [`group_dot`] (two AVX registers).
 const DOT_LANES: usize = 8;
 
 /// Neighbours handled together by [`SiteWork::gradient`]: its per-neighbour tables are arrays of this many
@@ -788,7 +794,9 @@ impl LaneWork {
     /// C_axis = Σ_q P̄_q P_p); and B = u·C by Euler's relation.
     ///
     /// Runs on the first N lanes of the group (N = [`LANES`], or [`HALF_LANES`] for a last group with no
-    /// more neighbours); `unit` and `distance` are the site's rows.
+    /// more neighbours); `unit` and `distance` are the site's rows. The rows h_p and dE/dM_m are read
+    /// without bounds checks: `h` and `moment_grad` are checked to hold P rows and all moments, and the
+    /// indices come from the model's tables (monomial indices below P, moment indices below their count).
     #[inline(always)]
     fn gradient<F: MulAdd, const N: usize>(
         &mut self,
@@ -798,13 +806,33 @@ impl LaneWork {
         unit: &[Vec<f64>; 3],
         distance: &[f64],
     ) -> [Vec3; N] {
-        let unit: [[f64; N]; 3] = std::array::from_fn(|d| lanes_from(&unit[d], group.first));
+        let unit: [[f64; N]; 3] = [
+            lanes_from(&unit[0], group.first),
+            lanes_from(&unit[1], group.first),
+            lanes_from(&unit[2], group.first),
+        ];
         let mut inv_r: [f64; N] = lanes_from(distance, group.first);
         for r in &mut inv_r {
             *r = 1.0 / *r;
         }
+        assert!(
+            self.h.len() == model.monomials.len() && moment_grad.len() >= model.moments_count,
+            "gradient tables shorter than the model's"
+        );
+        let h = self.h.as_mut_ptr();
+        // SAFETY (every `h.add(p)` and `dE_dM(m)` below): p < P = h.len() and m < moments_count ≤
+        // moment_grad.len() (checked above; the indices come from the model's tables), and no two live
+        // references to rows of `h` point at the same row.
+        let h_row = |p: usize| {
+            assert_row(p, model.monomials.len());
+            unsafe { &mut *h.add(p).cast::<[f64; N]>() }
+        };
+        let grad_of = |m: usize| {
+            assert_row(m, model.moments_count);
+            unsafe { *moment_grad.get_unchecked(m) }
+        };
         for &p in &model.bare_monomials {
-            *head(&mut self.h[p]) = [0.0; N];
+            *h_row(p) = [0.0; N];
         }
         // One radial function at a time, f_μ and S_μ in registers: S_μ += (dE/dM_m) P_p and h_p (+)=
         // (dE/dM_m) f_μ for each of its moments m = {μ, p}, then A += f'_μ S_μ.
@@ -814,29 +842,28 @@ impl LaneWork {
             let mut s = [0.0; N];
             let bounds = &model.h_terms_start[2 * mu..2 * mu + 3];
             for &(m, p) in &model.h_terms[bounds[0]..bounds[1]] {
-                let g = moment_grad[m];
+                let g = grad_of(m);
                 add_scaled::<F, N>(&mut s, g, group.monomial(p));
-                *head(&mut self.h[p]) = scaled(g, f);
+                *h_row(p) = scaled(g, f);
             }
             for &(m, p) in &model.h_terms[bounds[1]..bounds[2]] {
-                let g = moment_grad[m];
+                let g = grad_of(m);
                 add_scaled::<F, N>(&mut s, g, group.monomial(p));
-                add_scaled::<F, N>(head(&mut self.h[p]), g, f);
+                add_scaled::<F, N>(h_row(p), g, f);
             }
             add_product::<F, N>(&mut a, group.radial_derivative(mu), &s);
         }
         // From the last monomial down, each P̄_q is final (its children, of higher degree, come later in
         // the list) and is pushed into its parent's: each parent receives its children last first.
-        for (q, mono) in model.monomials.iter().enumerate().skip(1).rev() {
-            let (axis, parent) = mono.parent;
-            let (done, rest) = self.h.split_at_mut(q);
-            add_product::<F, N>(head(&mut done[parent]), head(&mut rest[0]), &unit[axis]);
+        for &(q, parent, axis) in model.edges.iter().rev() {
+            let h_q = *h_row(q);
+            add_product::<F, N>(h_row(parent), &h_q, &unit[axis]);
         }
         // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
         let mut c = [[0.0; N]; 3];
         for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
             for &(p, parent) in pairs {
-                add_product::<F, N>(sum, head(&mut self.h[p]), group.monomial(parent));
+                add_product::<F, N>(sum, h_row(p), group.monomial(parent));
             }
         }
         let mut gradient = [[0.0; 3]; N];
@@ -851,44 +878,51 @@ impl LaneWork {
     }
 }
 
-/// One group of [`LANES`] neighbours (from `first`) in the tables of a site, whose rows have length `stride`.
-/// The row accessors read without bounds checks (the gradient's hottest loops): [`GroupRows::new`] checks
-/// that every table holds its whole rows and that the group lies within a row, and the row indices come
-/// from the [`Model`]'s index tables, which hold only μ < radial_count and monomial indices below the
-/// number of monomials (the file check and [`Model::new`] guarantee both).
+/// One group of [`LANES`] neighbours (from `first`) in the tables of a site: the radial tables' rows
+/// have length `stride`; the monomial table holds a block of P rows per group. The row accessors read
+/// without bounds checks (the gradient's hottest loops): [`GroupRows::new`] checks that the radial
+/// tables hold their whole rows, that the group lies within a row and that the group's monomial block
+/// is whole, and the row indices come from the [`Model`]'s index tables, which hold only
+/// μ < radial_count and monomial indices below P (the file check and [`Model::new`] guarantee both).
 struct GroupRows<'a> {
     stride: usize,
     first: usize,
     radial_rows: usize,
-    monomial_rows: usize,
     /// f_μ, f'_μ, [μ][j].
     radial: &'a [f64],
     radial_derivative: &'a [f64],
-    /// P_p(u_j), [p][j].
-    monomial: &'a [f64],
+    /// P_p(u_j) of the group, [p][lane].
+    monomials: &'a [[f64; LANES]],
 }
 
 impl<'a> GroupRows<'a> {
-    /// The group of neighbours `first..first + LANES` in a site's tables [f_μ, f'_μ, P_p] (rows of length
-    /// `stride`, after the site's moments).
+    /// The group of neighbours `first..first + LANES` in a site's tables [f_μ, f'_μ] (rows of length
+    /// `stride`) and its block of the site's monomial table (after the site's moments).
     #[inline(always)]
-    fn new(model: &Model, [radial, radial_derivative, monomial]: [&'a [f64]; 3], stride: usize, first: usize) -> Self {
-        let (radial_rows, monomial_rows) = (model.radial_count, model.monomials.len());
+    fn new(
+        model: &Model,
+        [radial, radial_derivative]: [&'a [f64]; 2],
+        monomial_table: &'a [[f64; LANES]],
+        stride: usize,
+        first: usize,
+    ) -> Self {
+        let radial_rows = model.radial_count;
         assert!(
             first + LANES <= stride
+                && first % LANES == 0
                 && radial.len() >= radial_rows * stride
-                && radial_derivative.len() >= radial_rows * stride
-                && monomial.len() >= monomial_rows * stride,
+                && radial_derivative.len() >= radial_rows * stride,
             "site tables shorter than their rows"
         );
+        let monomials = model.monomials.len();
+        let block = first / LANES * monomials;
         GroupRows {
             stride,
             first,
             radial_rows,
-            monomial_rows,
             radial,
             radial_derivative,
-            monomial,
+            monomials: &monomial_table[block..block + monomials],
         }
     }
 
@@ -908,12 +942,13 @@ impl<'a> GroupRows<'a> {
         unsafe { self.row(self.radial_derivative, mu) }
     }
 
-    /// The group's P_p (p below the number of monomials).
+    /// The group's first N lanes (N ≤ [`LANES`]) of P_p (p below the number of monomials).
     #[inline(always)]
     fn monomial<const N: usize>(&self, p: usize) -> &'a [f64; N] {
-        assert_row(p, self.monomial_rows);
-        // SAFETY: p < monomial_rows, and `new` checked the table and the group.
-        unsafe { self.row(self.monomial, p) }
+        const { assert!(N <= LANES) };
+        assert_row(p, self.monomials.len());
+        // SAFETY: p < monomials.len() (type doc), and N ≤ LANES.
+        unsafe { &*self.monomials.as_ptr().add(p).cast::<[f64; N]>() }
     }
 
     /// The group's first N lanes (N ≤ [`LANES`]) of row `row` of `table`.
@@ -925,12 +960,7 @@ impl<'a> GroupRows<'a> {
     unsafe fn row<const N: usize>(&self, table: &'a [f64], row: usize) -> &'a [f64; N] {
         const { assert!(N <= LANES) };
         // SAFETY: row · stride + first + N ≤ (row + 1) · stride ≤ table.len().
-        unsafe {
-            &*table
-                .as_ptr()
-                .add(row * self.stride + self.first)
-                .cast::<[f64; N]>()
-        }
+        unsafe { &*table.as_ptr().add(row * self.stride + self.first).cast::<[f64; N]>() }
     }
 }
 
@@ -946,15 +976,12 @@ fn assert_row(row: usize, rows: usize) {
 /// instruction; elsewhere it would call the slow software fma).
 pub(crate) trait MulAdd {
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
-
-    /// Σ a_j b_j over the shorter of the two, the same sums bit for bit as [`dot`].
-    fn dot(a: &[f64], b: &[f64]) -> f64;
 }
 
 /// a·b + c rounded twice.
 pub(crate) struct Separate;
 
-/// a·b + c rounded once, and [`dot`] in AVX registers (x86 AVX2 and FMA).
+/// a·b + c rounded once (x86 AVX2 and FMA).
 #[cfg(target_arch = "x86_64")]
 pub(crate) struct Fused;
 
@@ -963,11 +990,6 @@ impl MulAdd for Separate {
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
     }
-
-    #[inline(always)]
-    fn dot(a: &[f64], b: &[f64]) -> f64 {
-        dot(a, b)
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -975,31 +997,6 @@ impl MulAdd for Fused {
     #[inline(always)]
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
-    }
-
-    /// [`dot`] with its eight partial sums in two AVX registers (LLVM vectorises the portable loop across
-    /// iterations instead, with shuffles).
-    #[inline(always)]
-    fn dot(a: &[f64], b: &[f64]) -> f64 {
-        use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
-        let len = a.len().min(b.len());
-        let ((a_rows, a_tail), (b_rows, b_tail)) =
-            (a[..len].as_chunks::<DOT_LANES>(), b[..len].as_chunks::<DOT_LANES>());
-        let mut partial = [0.0; DOT_LANES];
-        // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
-        // (`Mtp::compute_block_avx2`), on CPUs that have them; every load reads 4 of a row's 8 values.
-        unsafe {
-            let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-            for (x, y) in a_rows.iter().zip(b_rows) {
-                let low_product = _mm256_mul_pd(_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(y.as_ptr()));
-                let high_product = _mm256_mul_pd(_mm256_loadu_pd(x[4..].as_ptr()), _mm256_loadu_pd(y[4..].as_ptr()));
-                low = _mm256_add_pd(low, low_product);
-                high = _mm256_add_pd(high, high_product);
-            }
-            _mm256_storeu_pd(partial.as_mut_ptr(), low);
-            _mm256_storeu_pd(partial[4..].as_mut_ptr(), high);
-        }
-        dot_finish(&partial, a_tail, b_tail)
     }
 }
 
@@ -1023,12 +1020,6 @@ fn add_product<F: MulAdd, const N: usize>(sum: &mut [f64; N], x: &[f64; N], y: &
 #[inline(always)]
 fn lanes_from<const N: usize>(row: &[f64], first: usize) -> [f64; N] {
     row[first..first + N].try_into().expect("N values")
-}
-
-/// The first N lanes (N ≤ [`LANES`]) of a row of lanes.
-#[inline(always)]
-fn head<const N: usize>(row: &mut [f64; LANES]) -> &mut [f64; N] {
-    row.first_chunk_mut::<N>().expect("N ≤ LANES")
 }
 
 /// g · x_l lane by lane.
@@ -1101,33 +1092,42 @@ fn chebyshev_rows(model: &Model, distance: &[f64], values: &mut [f64], derivativ
     }
 }
 
-/// Σ a_j b_j with [`DOT_LANES`] partial sums over rows of [`DOT_LANES`] (so the loop vectorises), then
-/// [`dot_finish`].
+/// Σ_j f_j P_p(u_j) over a site's neighbours, from `radial_row` (one row of a radial table, whole
+/// groups of [`LANES`]) and the site's group-major `monomial_table` (P = `monomials` rows per group):
+/// [`DOT_LANES`] partial sums, to which each group adds its two halves in turn, then added pairwise
+/// (lane l with l + 4 first). The same sums on every kernel (no fused multiply-adds).
 #[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let len = a.len().min(b.len());
-    let ((a_rows, a_tail), (b_rows, b_tail)) = (a[..len].as_chunks::<DOT_LANES>(), b[..len].as_chunks::<DOT_LANES>());
+fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
+    assert!(p < monomials, "monomial {p} of {monomials}");
     let mut partial = [0.0; DOT_LANES];
-    for (x, y) in a_rows.iter().zip(b_rows) {
-        for l in 0..DOT_LANES {
-            partial[l] += x[l] * y[l];
+    for (f, block) in radial_row
+        .as_chunks::<LANES>()
+        .0
+        .iter()
+        .zip(monomial_table.chunks_exact(monomials))
+    {
+        let x = &block[p];
+        for half in [0, DOT_LANES] {
+            for l in 0..DOT_LANES {
+                partial[l] += f[half + l] * x[half + l];
+            }
         }
-    }
-    dot_finish(&partial, a_tail, b_tail)
-}
-
-/// The partial sums of [`dot`] added pairwise (lane l with l + 4 first), plus Σ a_j b_j over the tails.
-#[inline(always)]
-fn dot_finish(partial: &[f64; DOT_LANES], a_tail: &[f64], b_tail: &[f64]) -> f64 {
-    let mut tail = 0.0;
-    for (x, y) in a_tail.iter().zip(b_tail) {
-        tail += x * y;
     }
     let mut half = [0.0; DOT_LANES / 2];
     for (l, h) in half.iter_mut().enumerate() {
         *h = partial[l] + partial[l + DOT_LANES / 2];
     }
-    ((half[0] + half[1]) + (half[2] + half[3])) + tail
+    (half[0] + half[1]) + (half[2] + half[3])
+}
+
+/// P_p of one group of neighbours (`block[p][lane]`, P rows) from their unit vectors: P_0 = 1 and
+/// P_q = u_axis · P_parent along the model's edges (parents first).
+#[inline(always)]
+fn group_monomials(model: &Model, unit: &[[f64; LANES]; 3], block: &mut [[f64; LANES]]) {
+    block[0] = [1.0; LANES];
+    for &(q, parent, axis) in &model.edges {
+        block[q] = mul(&unit[axis], &block[parent]);
+    }
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).
@@ -1180,16 +1180,19 @@ mod tests {
     }
 
     #[test]
-    #[cfg(target_arch = "x86_64")]
-    fn avx_dot_products_equal_the_portable_ones_bit_for_bit() {
-        if !has_avx2_fma() {
-            return;
-        }
-        for len in 0..41 {
-            let (a, b) = (scattered(len, 1), scattered(len + 3, 2));
-            let expected: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-            assert!((dot(&a, &b) - expected).abs() < 1e-13, "length {len}");
-            assert_eq!(Fused::dot(&a, &b).to_bits(), dot(&a, &b).to_bits(), "length {len}");
+    fn group_dots_sum_over_every_neighbour() {
+        let (monomials, groups) = (5, 3);
+        let radial = scattered(groups * LANES, 1);
+        let values = scattered(groups * monomials * LANES, 2);
+        let table: Vec<[f64; LANES]> = values.as_chunks::<LANES>().0.to_vec();
+        for p in 0..monomials {
+            let expected: f64 = (0..groups * LANES)
+                .map(|j| radial[j] * table[j / LANES * monomials + p][j % LANES])
+                .sum();
+            assert!(
+                (group_dot(&radial, &table, monomials, p) - expected).abs() < 1e-13,
+                "monomial {p}"
+            );
         }
     }
 
@@ -1214,11 +1217,11 @@ mod tests {
             let mut work = SiteWork::default();
             work.load(&model, neighbours.iter().copied()).unwrap();
             if fused {
-                work.moments_with::<Fused>(&model, 2);
+                work.moments(&model, 2);
                 // SAFETY: checked above that the CPU has AVX2 and FMA.
                 unsafe { fused_gradient(&mut work, &model) };
             } else {
-                work.moments_with::<Separate>(&model, 2);
+                work.moments(&model, 2);
                 work.gradient::<Separate>(&model);
             }
             (work.energy(&model, 2), work.gradient)

@@ -149,8 +149,8 @@ impl SiteWork {
                 fit.moment_tangent.fill(0.0);
                 for (m, &(mu, p)) in model.basic.iter().enumerate() {
                     let mono = &model.monomials[p];
-                    let (stride, value) = (self.stride, self.monomial[p * self.stride + j]);
-                    let along_u = mono.lower[d].map_or(0.0, |(power, q)| power * self.monomial[q * stride + j]);
+                    let (stride, value) = (self.stride, self.monomial_value(model, p, j));
+                    let along_u = mono.lower[d].map_or(0.0, |(power, q)| power * self.monomial_value(model, q, j));
                     let d_monomial = (along_u - u_d * mono.degree * value) * inv_r;
                     fit.moment_tangent[m] = self.radial_derivative[mu * stride + j] * u_d * value
                         + self.radial[mu * stride + j] * d_monomial;
