@@ -909,7 +909,7 @@ impl<'a> GroupRows<'a> {
         let radial_rows = model.radial_count;
         assert!(
             first + LANES <= stride
-                && first % LANES == 0
+                && first.is_multiple_of(LANES)
                 && radial.len() >= radial_rows * stride
                 && radial_derivative.len() >= radial_rows * stride,
             "site tables shorter than their rows"
