@@ -397,14 +397,20 @@ impl SiteWork {
     /// Moments of the loaded site for a centre of type `centre` (fills `moments`).
     #[inline(always)]
     pub fn moments(&mut self, model: &Model, centre: usize) {
-        self.compute_basic_moments(model, centre);
+        self.moments_with::<Separate>(model, centre);
+    }
+
+    /// [`Self::moments`] with the dot products of `F` (the same sums bit for bit).
+    #[inline(always)]
+    pub fn moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
+        self.compute_basic_moments::<F>(model, centre);
         products(model, self.moments.as_chunks_mut::<1>().0);
     }
 
     /// The basic moments of the loaded site (the first B entries of `moments`, the others zero): each
-    /// M_m = Σ_j f_μ(r_j) P_p(u_j) by [`group_dot`].
+    /// M_m = Σ_j f_μ(r_j) P_p(u_j) by [`MulAdd::group_dot`].
     #[inline(always)]
-    pub fn compute_basic_moments(&mut self, model: &Model, centre: usize) {
+    pub fn compute_basic_moments<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.stride;
         self.radial_tables(model, centre);
         self.monomial_table(model);
@@ -412,7 +418,7 @@ impl SiteWork {
         self.moments.resize(model.moments_count, 0.0);
         let monomials = model.monomials.len();
         for (m, &(mu, p)) in model.basic.iter().enumerate() {
-            self.moments[m] = group_dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial, monomials, p);
+            self.moments[m] = F::group_dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial, monomials, p);
         }
     }
 
@@ -731,7 +737,7 @@ impl SiteBatch {
         self.moments.resize(model.moments_count, [0.0; BATCH]);
     }
 
-    /// Take the basic moments of the site loaded in `work` (after [`SiteWork::basic_moments_with`]) as
+    /// Take the basic moments of the site loaded in `work` (after [`SiteWork::compute_basic_moments`]) as
     /// site `lane` of the batch.
     #[inline(always)]
     pub fn set_basic(&mut self, model: &Model, lane: usize, work: &SiteWork) {
@@ -976,6 +982,9 @@ fn assert_row(row: usize, rows: usize) {
 /// instruction; elsewhere it would call the slow software fma).
 pub(crate) trait MulAdd {
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
+
+    /// Σ_j f_j P_p(u_j) over a site's neighbours, the same sums bit for bit as [`group_dot`].
+    fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64;
 }
 
 /// a·b + c rounded twice.
@@ -990,6 +999,11 @@ impl MulAdd for Separate {
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
     }
+
+    #[inline(always)]
+    fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
+        group_dot(radial_row, monomial_table, monomials, p)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -997,6 +1011,35 @@ impl MulAdd for Fused {
     #[inline(always)]
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
+    }
+
+    /// [`group_dot`] with its eight partial sums in two AVX registers (LLVM vectorises the portable loop
+    /// with shuffles instead).
+    #[inline(always)]
+    fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
+        use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
+        let rows = group_rows(radial_row, monomial_table, monomials, p);
+        let mut partial = [0.0; DOT_LANES];
+        // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
+        // (`Mtp::compute_block_avx2`), on CPUs that have them; every load reads 4 of a row's 16 values.
+        unsafe {
+            let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            for (f, x) in rows {
+                for half in [0, DOT_LANES] {
+                    let low_product =
+                        _mm256_mul_pd(_mm256_loadu_pd(f[half..].as_ptr()), _mm256_loadu_pd(x[half..].as_ptr()));
+                    let high_product = _mm256_mul_pd(
+                        _mm256_loadu_pd(f[half + 4..].as_ptr()),
+                        _mm256_loadu_pd(x[half + 4..].as_ptr()),
+                    );
+                    low = _mm256_add_pd(low, low_product);
+                    high = _mm256_add_pd(high, high_product);
+                }
+            }
+            _mm256_storeu_pd(partial.as_mut_ptr(), low);
+            _mm256_storeu_pd(partial[4..].as_mut_ptr(), high);
+        }
+        dot_finish(&partial)
     }
 }
 
@@ -1098,21 +1141,40 @@ fn chebyshev_rows(model: &Model, distance: &[f64], values: &mut [f64], derivativ
 /// (lane l with l + 4 first). The same sums on every kernel (no fused multiply-adds).
 #[inline(always)]
 fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
-    assert!(p < monomials, "monomial {p} of {monomials}");
     let mut partial = [0.0; DOT_LANES];
-    for (f, block) in radial_row
-        .as_chunks::<LANES>()
-        .0
-        .iter()
-        .zip(monomial_table.chunks_exact(monomials))
-    {
-        let x = &block[p];
+    for (f, x) in group_rows(radial_row, monomial_table, monomials, p) {
         for half in [0, DOT_LANES] {
             for l in 0..DOT_LANES {
                 partial[l] += f[half + l] * x[half + l];
             }
         }
     }
+    dot_finish(&partial)
+}
+
+/// The pairs (f, P_p) of each group of [`group_dot`]'s neighbours.
+#[inline(always)]
+fn group_rows<'a>(
+    radial_row: &'a [f64],
+    monomial_table: &'a [[f64; LANES]],
+    monomials: usize,
+    p: usize,
+) -> impl Iterator<Item = (&'a [f64; LANES], &'a [f64; LANES])> {
+    let groups = radial_row.as_chunks::<LANES>().0;
+    assert!(
+        p < monomials && groups.len() * monomials <= monomial_table.len(),
+        "monomial {p} of {monomials}, or a table without the row's groups"
+    );
+    // SAFETY: g < groups.len() and p < monomials, so g · monomials + p < monomial_table.len().
+    groups
+        .iter()
+        .enumerate()
+        .map(move |(g, f)| (f, unsafe { monomial_table.get_unchecked(g * monomials + p) }))
+}
+
+/// The partial sums of [`group_dot`] added pairwise (lane l with l + 4 first).
+#[inline(always)]
+fn dot_finish(partial: &[f64; DOT_LANES]) -> f64 {
     let mut half = [0.0; DOT_LANES / 2];
     for (l, h) in half.iter_mut().enumerate() {
         *h = partial[l] + partial[l + DOT_LANES / 2];
@@ -1217,7 +1279,7 @@ mod tests {
             let mut work = SiteWork::default();
             work.load(&model, neighbours.iter().copied()).unwrap();
             if fused {
-                work.moments(&model, 2);
+                work.moments_with::<Fused>(&model, 2);
                 // SAFETY: checked above that the CPU has AVX2 and FMA.
                 unsafe { fused_gradient(&mut work, &model) };
             } else {

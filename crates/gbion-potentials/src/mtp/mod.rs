@@ -249,7 +249,7 @@ impl Mtp {
             batch.clear(model);
             for (lane, atom) in atoms.clone().enumerate() {
                 self.load_site(&mut works[lane], structure, list, types, atom)?;
-                works[lane].compute_basic_moments(model, types[atom]);
+                works[lane].compute_basic_moments::<F>(model, types[atom]);
                 batch.set_basic(model, lane, &works[lane]);
             }
             batch.products(model);
