@@ -54,6 +54,10 @@ pub(crate) struct Model {
     radial_count: usize,
     /// c[t_i][t_j][μ][k], empty for an untrained potential.
     radial_coeffs: Vec<f64>,
+    /// The same coefficients as vectors over μ, c[t_i][t_j][k][μ], μ padded with zeros to `radial_width`
+    /// (a multiple of [`RADIAL_CHUNK`]): what [`MulAdd::radial_values`] runs on.
+    radial_vectors: Vec<f64>,
+    radial_width: usize,
     moments_count: usize,
     /// Per basic moment: (radial function μ, monomial index p).
     basic: Vec<(usize, usize)>,
@@ -158,6 +162,13 @@ impl Model {
             .collect();
         let (uses, uses_start) = product_uses(&products, p.alpha_moments_count);
         let moment_coeffs = p.moment_coeffs.clone().unwrap_or_default();
+        let radial_width = p.radial_funcs_count.next_multiple_of(RADIAL_CHUNK);
+        let radial_vectors = radial_vectors(
+            p.radial_coeffs.as_deref().unwrap_or_default(),
+            p.radial_funcs_count,
+            p.radial_basis_size,
+            radial_width,
+        );
         let mut seed = vec![0.0; p.alpha_moments_count];
         for (&m, &c) in p.alpha_moment_mapping.iter().zip(&moment_coeffs) {
             seed[m] += c;
@@ -170,6 +181,8 @@ impl Model {
             basis_size: p.radial_basis_size,
             radial_count: p.radial_funcs_count,
             radial_coeffs: p.radial_coeffs.clone().unwrap_or_default(),
+            radial_vectors,
+            radial_width,
             moments_count: p.alpha_moments_count,
             basic,
             monomials,
@@ -196,6 +209,14 @@ impl Model {
 
     pub fn has_energy_coeffs(&self) -> bool {
         !self.species_coeffs.is_empty() && !self.moment_coeffs.is_empty()
+    }
+
+    /// The coefficient vectors c[t_i][t_j][k][·] of one pair of types (`radial_width` values per k).
+    #[inline(always)]
+    fn radial_vectors(&self, centre: usize, neighbour: usize) -> &[f64] {
+        let len = self.basis_size * self.radial_width;
+        let start = (centre * self.species_count + neighbour) * len;
+        &self.radial_vectors[start..start + len]
     }
 
     /// The radial coefficients c[t_i][t_j][·][·] of one pair of types.
@@ -264,6 +285,24 @@ impl Model {
         let gap = self.max_dist - r;
         (self.scaling * gap * gap, -2.0 * self.scaling * gap)
     }
+}
+
+/// The radial coefficients c[t_i][t_j][μ][k] (`radial` functions, `size` basis functions) rearranged as
+/// c[t_i][t_j][k][μ] with μ padded with zeros to `width`.
+fn radial_vectors(coefficients: &[f64], radial: usize, size: usize, width: usize) -> Vec<f64> {
+    let blocks = coefficients.len() / (radial * size).max(1);
+    let mut vectors = vec![0.0; blocks * size * width];
+    for (from, to) in coefficients
+        .chunks_exact(radial * size)
+        .zip(vectors.chunks_exact_mut(size * width))
+    {
+        for (mu, row) in from.chunks_exact(size).enumerate() {
+            for (k, &c) in row.iter().enumerate() {
+                to[k * width + mu] = c;
+            }
+        }
+    }
+    vectors
 }
 
 /// The basic moments grouped by a key: `key((μ, p)) = (group, value)` with group < `groups`; returns the
@@ -349,11 +388,8 @@ pub(crate) struct SiteWork {
     /// Chebyshev values and derivatives, [k][j] (one neighbour's [k] in the MC and fitting paths).
     chebyshev: Vec<f64>,
     chebyshev_derivative: Vec<f64>,
-    /// c[t_i][t_j][μ][k] of the neighbours of one group of lanes, [μ·K + k][lane].
-    lane_coefficients: Vec<[f64; LANES]>,
-    /// The radial envelope scaling·(max_dist − r)² and its derivative, [j].
-    envelope: Vec<f64>,
-    envelope_derivative: Vec<f64>,
+    /// f_μ and f'_μ of one neighbour (radial_width values each), in [`Self::radial_tables`].
+    neighbour_radial: Vec<f64>,
     /// All moments and dE/dM.
     pub moments: Vec<f64>,
     moment_grad: Vec<f64>,
@@ -412,7 +448,7 @@ impl SiteWork {
     #[inline(always)]
     pub fn compute_basic_moments<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.stride;
-        self.radial_tables(model, centre);
+        self.radial_tables::<F>(model, centre);
         self.monomial_table(model);
         self.moments.clear();
         self.moments.resize(model.moments_count, 0.0);
@@ -474,20 +510,18 @@ impl SiteWork {
     }
 
     /// f_μ and f'_μ for every neighbour, and the unit vectors: T_k(s_j) and T'_k(s_j) row by row
-    /// ([`chebyshev_rows`]), then for each group of [`LANES`] neighbours (each lane with the coefficients of
-    /// its type pair), with the envelope e(r) = scaling·(max_dist − r)², f_μ = e Σ_k c_μk T_k and
+    /// ([`chebyshev_rows`]), then neighbour by neighbour, with the coefficients of its type pair and the
+    /// envelope e(r) = scaling·(max_dist − r)², f_μ = e Σ_k c_μk T_k and
     /// f'_μ = e (2/(max_dist − min_dist)) Σ_k c_μk T'_k + e' Σ_k c_μk T_k (the Q_k of [`Model::radial_basis`]
-    /// summed with their coefficients).
+    /// summed with their coefficients; [`MulAdd::radial_values`]). Padding neighbours get f = f' = 0.
     #[inline(always)]
-    fn radial_tables(&mut self, model: &Model, centre: usize) {
+    fn radial_tables<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let (count, n) = (self.count, self.stride);
         let size = model.basis_size;
-        reset(&mut self.radial, model.radial_count * n);
-        reset(&mut self.radial_derivative, model.radial_count * n);
+        resize(&mut self.radial, model.radial_count * n);
+        resize(&mut self.radial_derivative, model.radial_count * n);
         resize(&mut self.chebyshev, size * n);
         resize(&mut self.chebyshev_derivative, size * n);
-        resize(&mut self.envelope, n);
-        resize(&mut self.envelope_derivative, n);
         for d in 0..3 {
             resize(&mut self.unit[d], n);
             for (u, (v, &r)) in self.unit[d].iter_mut().zip(self.vector.iter().zip(&self.distance)) {
@@ -495,54 +529,37 @@ impl SiteWork {
             }
             self.unit[d][count..].fill(if d == 0 { 1.0 } else { 0.0 });
         }
-        let width = model.max_dist - model.min_dist;
         chebyshev_rows(
             model,
             &self.distance,
             &mut self.chebyshev,
             &mut self.chebyshev_derivative,
         );
-        for ((e, de), &r) in self
-            .envelope
-            .iter_mut()
-            .zip(&mut self.envelope_derivative)
-            .zip(&self.distance)
-        {
-            (*e, *de) = model.envelope(r);
-        }
+        let chebyshev = ChebyshevRows::new(model, [&self.chebyshev, &self.chebyshev_derivative], count);
         // ds/dr, multiplied rather than divided per value.
-        let ds_dr = 2.0 / width;
-        let coefficient_rows = model.radial_count * size;
-        self.lane_coefficients.resize(coefficient_rows, [0.0; LANES]);
-        for first in (0..n).step_by(LANES) {
-            // c[t_i][t_j][μ][k] of each lane's neighbour type (padding lanes: any type, as f = 0 there).
-            for l in 0..LANES {
-                let kind = self.kind.get(first + l).copied().unwrap_or(0);
-                for (row, &c) in self.lane_coefficients.iter_mut().zip(model.radial_block(centre, kind)) {
-                    row[l] = c;
-                }
-            }
-            let (e, de) = (
-                lanes_from::<LANES>(&self.envelope, first),
-                lanes_from::<LANES>(&self.envelope_derivative, first),
+        let ds_dr = 2.0 / (model.max_dist - model.min_dist);
+        let width = model.radial_width;
+        self.neighbour_radial.resize(2 * width, 0.0);
+        let (values, derivatives) = self.neighbour_radial.split_at_mut(width);
+        for (j, (&r, &kind)) in self.distance[..count].iter().zip(&self.kind).enumerate() {
+            let coefficients = model.radial_vectors(centre, kind);
+            F::radial_values(
+                coefficients,
+                &chebyshev,
+                j,
+                model.envelope(r),
+                ds_dr,
+                values,
+                derivatives,
             );
-            for (mu, coefficients) in self.lane_coefficients.chunks_exact(size).enumerate() {
-                let (mut value, mut derivative) = ([0.0; LANES], [0.0; LANES]);
-                for (k, c) in coefficients.iter().enumerate() {
-                    let t = lanes_from::<LANES>(&self.chebyshev[k * n..], first);
-                    let dt = lanes_from::<LANES>(&self.chebyshev_derivative[k * n..], first);
-                    for l in 0..LANES {
-                        value[l] += c[l] * t[l];
-                        derivative[l] += c[l] * dt[l];
-                    }
-                }
-                let row = mu * n + first..mu * n + first + LANES;
-                let (f, df) = (&mut self.radial[row.clone()], &mut self.radial_derivative[row]);
-                for l in 0..LANES {
-                    df[l] = derivative[l] * ds_dr * e[l] + value[l] * de[l];
-                    f[l] = value[l] * e[l];
-                }
+            for mu in 0..model.radial_count {
+                self.radial[mu * n + j] = values[mu];
+                self.radial_derivative[mu * n + j] = derivatives[mu];
             }
+        }
+        for mu in 0..model.radial_count {
+            self.radial[mu * n + count..(mu + 1) * n].fill(0.0);
+            self.radial_derivative[mu * n + count..(mu + 1) * n].fill(0.0);
         }
     }
 
@@ -774,6 +791,9 @@ impl SiteBatch {
     }
 }
 
+/// Radial functions per AVX register in [`MulAdd::radial_values`].
+const RADIAL_CHUNK: usize = 4;
+
 /// Partial sums of [`group_dot`] (two AVX registers).
 const DOT_LANES: usize = 8;
 
@@ -983,6 +1003,20 @@ fn assert_row(row: usize, rows: usize) {
 pub(crate) trait MulAdd {
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
 
+    /// f_μ and f'_μ (μ < radial_width) of neighbour j into `values` and `derivatives`, from its
+    /// coefficient vectors c[k][μ] (`coefficients`, K · radial_width values), its Chebyshev values, the
+    /// envelope (e, de/dr) and ds/dr: f_μ = (Σ_k c_kμ T_k) e and f'_μ = (Σ_k c_kμ T'_k) (ds/dr) e +
+    /// (Σ_k c_kμ T_k) e', the sums in order of k; the same values bit for bit as [`radial_values`].
+    fn radial_values(
+        coefficients: &[f64],
+        chebyshev: &ChebyshevRows,
+        j: usize,
+        envelope: (f64, f64),
+        ds_dr: f64,
+        values: &mut [f64],
+        derivatives: &mut [f64],
+    );
+
     /// Σ_j f_j P_p(u_j) over a site's neighbours, the same sums bit for bit as [`group_dot`].
     fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64;
 }
@@ -1001,6 +1035,19 @@ impl MulAdd for Separate {
     }
 
     #[inline(always)]
+    fn radial_values(
+        coefficients: &[f64],
+        chebyshev: &ChebyshevRows,
+        j: usize,
+        envelope: (f64, f64),
+        ds_dr: f64,
+        values: &mut [f64],
+        derivatives: &mut [f64],
+    ) {
+        radial_values(coefficients, chebyshev, j, envelope, ds_dr, values, derivatives);
+    }
+
+    #[inline(always)]
     fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
         group_dot(radial_row, monomial_table, monomials, p)
     }
@@ -1011,6 +1058,45 @@ impl MulAdd for Fused {
     #[inline(always)]
     fn mul_add(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
+    }
+
+    /// [`radial_values`] with each chunk of [`RADIAL_CHUNK`] radial functions in an AVX register.
+    #[inline(always)]
+    fn radial_values(
+        coefficients: &[f64],
+        chebyshev: &ChebyshevRows,
+        j: usize,
+        (e, de): (f64, f64),
+        ds_dr: f64,
+        values: &mut [f64],
+        derivatives: &mut [f64],
+    ) {
+        use std::arch::x86_64::{
+            _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+        };
+        let (width, size) = (values.len(), chebyshev.size);
+        assert!(
+            width.is_multiple_of(RADIAL_CHUNK) && derivatives.len() == width && coefficients.len() == size * width,
+            "radial tables of unequal widths"
+        );
+        let (t, dt) = chebyshev.at(j);
+        // SAFETY: AVX2 (as in `group_dot`); every load and store reads or writes RADIAL_CHUNK values at
+        // k · width + chunk < size · width = coefficients.len() and chunk < width (checked above).
+        unsafe {
+            let (e_lanes, de_lanes, ds_dr_lanes) = (_mm256_set1_pd(e), _mm256_set1_pd(de), _mm256_set1_pd(ds_dr));
+            for chunk in (0..width).step_by(RADIAL_CHUNK) {
+                let (mut value, mut derivative) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+                for k in 0..size {
+                    let c = _mm256_loadu_pd(coefficients.as_ptr().add(k * width + chunk));
+                    value = _mm256_add_pd(value, _mm256_mul_pd(c, _mm256_set1_pd(t(k))));
+                    derivative = _mm256_add_pd(derivative, _mm256_mul_pd(c, _mm256_set1_pd(dt(k))));
+                }
+                let along = _mm256_mul_pd(_mm256_mul_pd(derivative, ds_dr_lanes), e_lanes);
+                let df = _mm256_add_pd(along, _mm256_mul_pd(value, de_lanes));
+                _mm256_storeu_pd(derivatives.as_mut_ptr().add(chunk), df);
+                _mm256_storeu_pd(values.as_mut_ptr().add(chunk), _mm256_mul_pd(value, e_lanes));
+            }
+        }
     }
 
     /// [`group_dot`] with its eight partial sums in two AVX registers (LLVM vectorises the portable loop
@@ -1132,6 +1218,73 @@ fn chebyshev_rows(model: &Model, distance: &[f64], values: &mut [f64], derivativ
                 }
             }
         }
+    }
+}
+
+/// The Chebyshev rows T_k(s_j), T'_k(s_j) of a site ([k][j], rows of `stride` values), read one
+/// neighbour at a time; checked on construction to hold K rows of at least `count` neighbours.
+pub(crate) struct ChebyshevRows<'a> {
+    values: &'a [f64],
+    derivatives: &'a [f64],
+    stride: usize,
+    count: usize,
+    size: usize,
+}
+
+impl<'a> ChebyshevRows<'a> {
+    #[inline(always)]
+    fn new(model: &Model, [values, derivatives]: [&'a [f64]; 2], count: usize) -> Self {
+        let size = model.basis_size;
+        let stride = values.len() / size.max(1);
+        assert!(
+            count <= stride && values.len() == size * stride && derivatives.len() == size * stride,
+            "Chebyshev rows shorter than the neighbours"
+        );
+        ChebyshevRows {
+            values,
+            derivatives,
+            stride,
+            count,
+            size,
+        }
+    }
+
+    /// T_k(s_j) and T'_k(s_j) of neighbour j (< count) as functions of k (< K).
+    #[inline(always)]
+    fn at(&self, j: usize) -> (impl Fn(usize) -> f64 + '_, impl Fn(usize) -> f64 + '_) {
+        assert!(j < self.count, "neighbour {j} of {}", self.count);
+        let (stride, size) = (self.stride, self.size);
+        // SAFETY: k < size and j < count ≤ stride, so k · stride + j < size · stride = len (checked in `new`).
+        let row = move |table: &'a [f64], k: usize| {
+            assert_row(k, size);
+            unsafe { *table.get_unchecked(k * stride + j) }
+        };
+        (move |k| row(self.values, k), move |k| row(self.derivatives, k))
+    }
+}
+
+/// f_μ and f'_μ of neighbour j ([`MulAdd::radial_values`]), one radial function at a time.
+#[inline(always)]
+fn radial_values(
+    coefficients: &[f64],
+    chebyshev: &ChebyshevRows,
+    j: usize,
+    (e, de): (f64, f64),
+    ds_dr: f64,
+    values: &mut [f64],
+    derivatives: &mut [f64],
+) {
+    let width = values.len();
+    let (t, dt) = chebyshev.at(j);
+    for (mu, (f, df)) in values.iter_mut().zip(derivatives.iter_mut()).enumerate() {
+        let (mut value, mut derivative) = (0.0, 0.0);
+        for k in 0..chebyshev.size {
+            let c = coefficients[k * width + mu];
+            value += c * t(k);
+            derivative += c * dt(k);
+        }
+        *df = derivative * ds_dr * e + value * de;
+        *f = value * e;
     }
 }
 
