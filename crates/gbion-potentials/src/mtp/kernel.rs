@@ -73,7 +73,8 @@ pub(crate) struct Model {
     /// The basic moments (m, p) of each radial function μ: `by_radial[by_radial_start[μ]..by_radial_start[μ + 1]]`.
     by_radial: Vec<(usize, usize)>,
     by_radial_start: Vec<usize>,
-    /// (q, parent, axis) of every monomial q > 0, P_q = u_axis · P_parent, in order of q (parent < q).
+    /// (q, parent, axis) of every monomial q > 0, P_q = u_axis · P_parent, in order of q (parent < q < P
+    /// and axis < 3, checked in [`Model::new`]).
     edges: Vec<(usize, usize, usize)>,
     /// (p, parent) of the monomials p > 0 built on each axis.
     by_axis: [Vec<(usize, usize)>; 3],
@@ -147,7 +148,14 @@ impl Model {
             .skip(1)
             .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
             .collect();
-        let edges = parents.iter().map(|&(q, axis, parent)| (q, parent, axis)).collect();
+        let edges: Vec<(usize, usize, usize)> = parents.iter().map(|&(q, axis, parent)| (q, parent, axis)).collect();
+        // The kernels read monomial rows along the edges without bounds checks.
+        assert!(
+            edges
+                .iter()
+                .all(|&(q, parent, axis)| parent < q && q < monomials.len() && axis < 3),
+            "monomial edges out of order"
+        );
         let by_axis = [0, 1, 2].map(|d| {
             parents
                 .iter()
@@ -883,7 +891,8 @@ impl LaneWork {
         // the list) and is pushed into its parent's: each parent receives its children last first.
         for &(q, parent, axis) in model.edges.iter().rev() {
             let h_q = *h_row(q);
-            add_product::<F, N>(h_row(parent), &h_q, &unit[axis]);
+            // SAFETY: axis < 3 (the model's edges, checked in `Model::new`).
+            add_product::<F, N>(h_row(parent), &h_q, unsafe { unit.get_unchecked(axis) });
         }
         // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
         let mut c = [[0.0; N]; 3];
@@ -1339,9 +1348,12 @@ fn dot_finish(partial: &[f64; DOT_LANES]) -> f64 {
 /// P_q = u_axis · P_parent along the model's edges (parents first).
 #[inline(always)]
 fn group_monomials(model: &Model, unit: &[[f64; LANES]; 3], block: &mut [[f64; LANES]]) {
+    assert_eq!(block.len(), model.monomials.len(), "a block of every monomial");
     block[0] = [1.0; LANES];
+    let rows = block.as_mut_ptr();
     for &(q, parent, axis) in &model.edges {
-        block[q] = mul(&unit[axis], &block[parent]);
+        // SAFETY: parent < q < P = block.len() and axis < 3 (checked in `Model::new`).
+        unsafe { *rows.add(q) = mul(unit.get_unchecked(axis), &*rows.add(parent)) };
     }
 }
 
