@@ -302,18 +302,27 @@ impl BlockSums {
     #[inline(always)]
     fn scatter_site_gradient(&mut self, work: &SiteWork, slot: &mut [u32], atom: usize, forces: bool) {
         if forces {
-            // r_ij = x_j − x_i and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
-            let centre = self.slot_of(slot, atom);
+            // r_ij = x_j − x_i and F = −∂E/∂x: F_i += Σ_j ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij.
+            let mut centre_force = [0.0; 3];
             for (&j, &g) in work.index.iter().zip(&work.gradient) {
                 let other = self.slot_of(slot, j);
-                for (d, &g_d) in g.iter().enumerate() {
-                    self.forces[centre][d] += g_d;
-                    self.forces[other][d] -= g_d;
+                for d in 0..3 {
+                    centre_force[d] += g[d];
+                    self.forces[other][d] -= g[d];
                 }
             }
+            let centre = self.slot_of(slot, atom);
+            for d in 0..3 {
+                self.forces[centre][d] += centre_force[d];
+            }
         }
+        // The site's virial sum in registers, then added to the block's.
+        let mut virial = [0.0; 6];
         for (&r, &g) in work.vector.iter().zip(&work.gradient) {
-            accumulate_virial(&mut self.virial, r, g);
+            accumulate_virial(&mut virial, r, g);
+        }
+        for (sum, v) in self.virial.iter_mut().zip(virial) {
+            *sum += v;
         }
     }
 
