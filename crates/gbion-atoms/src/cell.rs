@@ -141,11 +141,13 @@ impl Cell {
     }
 
     /// Cartesian position of fractional coordinates.
+    #[inline]
     pub fn to_cartesian(&self, s: Vec3) -> Vec3 {
         vec_mat(s, &self.basis)
     }
 
     /// The lattice translation n_a a + n_b b + n_c c for integer image shifts.
+    #[inline]
     pub fn translation(&self, shift: [i32; 3]) -> Vec3 {
         self.to_cartesian(shift.map(f64::from))
     }

@@ -368,6 +368,7 @@ fn check_range(cutoff: f64, skin: f64) -> Result<()> {
 }
 
 /// x + n·M.
+#[inline]
 fn add_translation(x: Vec3, cell: &Cell, shift: [i32; 3]) -> Vec3 {
     let t = cell.translation(shift);
     [x[0] + t[0], x[1] + t[1], x[2] + t[2]]
