@@ -791,11 +791,13 @@ impl SiteBatch {
         reverse_products::<F, BATCH>(model, &self.moments, &mut self.moment_grad);
     }
 
-    /// Copy dE/dM of site `lane` (after [`Self::reverse`]) into `work`, for [`SiteWork::neighbour_gradient`].
+    /// Copy dE/dM of the basic moments of site `lane` (after [`Self::reverse`]) into `work`, for
+    /// [`SiteWork::neighbour_gradient`] (which reads no other).
     #[inline(always)]
-    pub fn give_moment_grad(&self, lane: usize, work: &mut SiteWork) {
+    pub fn give_moment_grad(&self, model: &Model, lane: usize, work: &mut SiteWork) {
         work.moment_grad.clear();
-        work.moment_grad.extend(self.moment_grad.iter().map(|g| g[lane]));
+        work.moment_grad
+            .extend(self.moment_grad[..model.basic.len()].iter().map(|g| g[lane]));
     }
 }
 
@@ -829,8 +831,8 @@ impl LaneWork {
     ///
     /// Runs on the first N lanes of the group (N = [`LANES`], or [`HALF_LANES`] for a last group with no
     /// more neighbours); `unit` and `distance` are the site's rows. The rows h_p and dE/dM_m are read
-    /// without bounds checks: `h` and `moment_grad` are checked to hold P rows and all moments, and the
-    /// indices come from the model's tables (monomial indices below P, moment indices below their count).
+    /// without bounds checks: `h` and `moment_grad` are checked to hold P rows and the B basic moments,
+    /// and the indices come from the model's tables (monomial indices below P, basic moments below B).
     #[inline(always)]
     fn gradient<F: MulAdd, const N: usize>(
         &mut self,
@@ -850,19 +852,19 @@ impl LaneWork {
             *r = 1.0 / *r;
         }
         assert!(
-            self.h.len() == model.monomials.len() && moment_grad.len() >= model.moments_count,
+            self.h.len() == model.monomials.len() && moment_grad.len() >= model.basic.len(),
             "gradient tables shorter than the model's"
         );
         let h = self.h.as_mut_ptr();
-        // SAFETY (every `h.add(p)` and `dE_dM(m)` below): p < P = h.len() and m < moments_count ≤
-        // moment_grad.len() (checked above; the indices come from the model's tables), and no two live
+        // SAFETY (every `h_row(p)` and `grad_of(m)` below): p < P = h.len() and m < B ≤ moment_grad.len()
+        // (checked above; the indices come from the model's tables of basic moments), and no two live
         // references to rows of `h` point at the same row.
         let h_row = |p: usize| {
             assert_row(p, model.monomials.len());
             unsafe { &mut *h.add(p).cast::<[f64; N]>() }
         };
         let grad_of = |m: usize| {
-            assert_row(m, model.moments_count);
+            assert_row(m, model.basic.len());
             unsafe { *moment_grad.get_unchecked(m) }
         };
         for &p in &model.bare_monomials {

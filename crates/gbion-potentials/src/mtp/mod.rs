@@ -262,7 +262,7 @@ impl Mtp {
             batch.reverse::<F>(model);
             for (lane, atom) in atoms.enumerate() {
                 let work = &mut works[lane];
-                batch.give_moment_grad(lane, work);
+                batch.give_moment_grad(model, lane, work);
                 work.neighbour_gradient::<F>(model);
                 sums.scatter_site_gradient(work, slot, atom, request.forces);
             }
