@@ -73,9 +73,11 @@ pub(crate) struct Model {
     /// The basic moments (m, p) of each radial function μ: `by_radial[by_radial_start[μ]..by_radial_start[μ + 1]]`.
     by_radial: Vec<(usize, usize)>,
     by_radial_start: Vec<usize>,
-    /// (q, parent, axis) of every monomial q > 0, P_q = u_axis · P_parent, in order of q (parent < q < P
-    /// and axis < 3, checked in [`Model::new`]).
-    edges: Vec<(usize, usize, usize)>,
+    /// (q, parent) of every monomial q > 0, P_q = u_axis · P_parent (parent < q < P, checked in
+    /// [`Model::new`]), ordered by the degree of q and then by axis, so that each run of edges on one axis
+    /// multiplies by the same u_axis: `edge_runs` holds (axis < 3, first edge, end) of each run.
+    edges: Vec<(usize, usize)>,
+    edge_runs: Vec<EdgeRun>,
     /// (p, parent) of the monomials p > 0 built on each axis.
     by_axis: [Vec<(usize, usize)>; 3],
     /// Products (i1, i2, multiplicity, i3).
@@ -91,6 +93,9 @@ pub(crate) struct Model {
     species_coeffs: Vec<f64>,
     moment_coeffs: Vec<f64>,
 }
+
+/// (axis, first edge, end) of a run of monomial edges on one axis ([`Model::edges`]).
+type EdgeRun = (usize, usize, usize);
 
 /// One monomial u_x^a u_y^b u_z^c of the unit vector.
 #[derive(Clone, Debug)]
@@ -148,14 +153,7 @@ impl Model {
             .skip(1)
             .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
             .collect();
-        let edges: Vec<(usize, usize, usize)> = parents.iter().map(|&(q, axis, parent)| (q, parent, axis)).collect();
-        // The kernels read monomial rows along the edges without bounds checks.
-        assert!(
-            edges
-                .iter()
-                .all(|&(q, parent, axis)| parent < q && q < monomials.len() && axis < 3),
-            "monomial edges out of order"
-        );
+        let (edges, edge_runs) = edge_runs(&monomials);
         let by_axis = [0, 1, 2].map(|d| {
             parents
                 .iter()
@@ -200,6 +198,7 @@ impl Model {
             by_radial,
             by_radial_start,
             edges,
+            edge_runs,
             by_axis,
             products,
             uses,
@@ -891,10 +890,13 @@ impl LaneWork {
         }
         // From the last monomial down, each P̄_q is final (its children, of higher degree, come later in
         // the list) and is pushed into its parent's: each parent receives its children last first.
-        for &(q, parent, axis) in model.edges.iter().rev() {
-            let h_q = *h_row(q);
-            // SAFETY: axis < 3 (the model's edges, checked in `Model::new`).
-            add_product::<F, N>(h_row(parent), &h_q, unsafe { unit.get_unchecked(axis) });
+        for &(axis, first, end) in model.edge_runs.iter().rev() {
+            // SAFETY: axis < 3 (checked in `Model::new`).
+            let u = unsafe { *unit.get_unchecked(axis) };
+            for &(q, parent) in model.edges[first..end].iter().rev() {
+                let h_q = *h_row(q);
+                add_product::<F, N>(h_row(parent), &h_q, &u);
+            }
         }
         // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
         let mut c = [[0.0; N]; 3];
@@ -1347,16 +1349,48 @@ fn dot_finish(partial: &[f64; DOT_LANES]) -> f64 {
 }
 
 /// P_p of one group of neighbours (`block[p][lane]`, P rows) from their unit vectors: P_0 = 1 and
-/// P_q = u_axis · P_parent along the model's edges (parents first).
+/// P_q = u_axis · P_parent along the model's runs of edges (parents first).
 #[inline(always)]
 fn group_monomials(model: &Model, unit: &[[f64; LANES]; 3], block: &mut [[f64; LANES]]) {
     assert_eq!(block.len(), model.monomials.len(), "a block of every monomial");
     block[0] = [1.0; LANES];
     let rows = block.as_mut_ptr();
-    for &(q, parent, axis) in &model.edges {
-        // SAFETY: parent < q < P = block.len() and axis < 3 (checked in `Model::new`).
-        unsafe { *rows.add(q) = mul(unit.get_unchecked(axis), &*rows.add(parent)) };
+    for &(axis, first, end) in &model.edge_runs {
+        // SAFETY: axis < 3, and parent < q < P = block.len() (checked in `Model::new`).
+        let u = unsafe { *unit.get_unchecked(axis) };
+        for &(q, parent) in &model.edges[first..end] {
+            unsafe { *rows.add(q) = mul(&u, &*rows.add(parent)) };
+        }
     }
+}
+
+/// The edges (q, parent) of the monomials ([`Model::edges`]) ordered by degree and axis, and their runs
+/// (axis, first, end) on one axis; checks that every parent comes before its child (the kernels read the
+/// rows along the edges without bounds checks).
+fn edge_runs(monomials: &[Monomial]) -> (Vec<(usize, usize)>, Vec<EdgeRun>) {
+    let mut ordered: Vec<(usize, usize, usize)> = monomials
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
+        .collect();
+    ordered.sort_by(|a, b| {
+        (monomials[a.0].degree, a.1, a.0)
+            .partial_cmp(&(monomials[b.0].degree, b.1, b.0))
+            .expect("finite degrees")
+    });
+    let mut runs: Vec<EdgeRun> = Vec::new();
+    for (e, &(q, axis, parent)) in ordered.iter().enumerate() {
+        assert!(
+            parent < q && q < monomials.len() && axis < 3 && monomials[parent].degree < monomials[q].degree,
+            "monomial edges out of order"
+        );
+        match runs.last_mut() {
+            Some(run) if run.0 == axis && monomials[ordered[run.1].0].degree == monomials[q].degree => run.2 = e + 1,
+            _ => runs.push((axis, e, e + 1)),
+        }
+    }
+    (ordered.iter().map(|&(q, _, parent)| (q, parent)).collect(), runs)
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).

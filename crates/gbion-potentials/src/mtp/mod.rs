@@ -312,8 +312,8 @@ impl BlockSums {
                 }
             }
             let centre = self.slot_of(slot, atom);
-            for d in 0..3 {
-                self.forces[centre][d] += centre_force[d];
+            for (force, sum) in self.forces[centre].iter_mut().zip(centre_force) {
+                *force += sum;
             }
         }
         // The site's virial sum in registers, then added to the block's.
