@@ -11,22 +11,29 @@
 //! * products M_i3 += mult · M_i1 · M_i2 in file order; site energy E_i = species_coeffs[t_i] +
 //!   Σ_k moment_coeffs[k] · M_{mapping[k]} (eV).
 //!
-//! Evaluation works neighbour-major on per-site tables kept in one [`SiteWork`] (structure of arrays, one
-//! row per quantity, of J neighbours padded to whole groups of 16 with neighbours at r = max_dist, where
-//! f_μ = f'_μ = 0): Chebyshev rows and radial values once per neighbour (vectorised across a group of 16
-//! neighbours, each lane with its type pair's coefficients), the monomials u^(a,b,c) once per
-//! neighbour, then each basic moment as one dot product over neighbours. The products, the same for
-//! every site, run for a [`SiteBatch`] of 8 sites at once (`[m][site]`, vector registers across sites). The
-//! gradient is reverse mode: dE/dM is propagated back through the products to the basic moments
-//! (per moment, a sum over the products that use it, from the last moment down; also across the batch),
-//! and then, per neighbour, with h_p = Σ_{m: monomial p} (dE/dM_m) f_μ (a table over monomials p),
+//! Evaluation works on per-site tables kept in one [`SiteWork`] (structure of arrays, J neighbours padded
+//! to whole groups of 16 with neighbours at r = max_dist, where f_μ = f'_μ = 0). Chebyshev rows are
+//! computed across neighbours; then, neighbour by neighbour, the radial functions as vectors over μ (the
+//! coefficients rearranged once per model as c[t_i][t_j][k][μ]), written to rows f_μ[j], f'_μ[j]; the
+//! monomials u^(a,b,c) group by group of 16 neighbours ([group][p][lane], built along edges
+//! P_q = u_axis P_parent ordered by degree and axis); each basic moment is one dot product over the
+//! groups with eight partial sums. The products, the same for every site, run for a [`SiteBatch`] of
+//! 8 sites at once (`[m][site]`, vector registers across sites). The gradient is reverse mode: dE/dM is
+//! propagated back through the products to the basic moments (per moment, a sum over the products that
+//! use it, from the last moment down; also across the batch), and then, per neighbour, with
+//! h_p = Σ_{m: monomial p} (dE/dM_m) f_μ (a table over monomials p),
 //!
 //! ∂E_i/∂r_ij = A u + (C − B u) / r,  A = Σ_m (dE/dM_m) f'_μ P_m,  B = Σ_p deg_p h_p P_p,  C = Σ_p h_p ∇_u P_p,
 //!
 //! which follows from ∂u/∂r_ij = (1 − u uᵀ)/r and Euler's relation u·∇_u P = deg P for the homogeneous
-//! monomials P. The gradient runs on groups of 16 neighbours at a time (reading f, f', P from the site's
-//! rows, vectorised across the group), with A = Σ_μ f'_μ S_μ, S_μ = Σ_{m∈μ} (dE/dM_m) P_p, C by reverse mode
-//! through the monomial recursion P_q = u_d P_p, and B = u·C (Euler again).
+//! monomials P. The gradient runs on groups of 16 neighbours (8 for a last group with no more), reading
+//! f, f', P from the site's tables, vectorised across the group: one pass per radial function μ gives
+//! S_μ = Σ_{m∈μ} (dE/dM_m) P_p and its share of every h_p, A = Σ_μ f'_μ S_μ; C by reverse mode through
+//! the monomial recursion, and B = u·C (Euler again).
+//!
+//! The energies are the same bit for bit on every kernel ([`Separate`], [`Fused`]): the radial sums and
+//! the dot products use separate multiplies and adds in the same order on both; only the gradient uses
+//! fused multiply-adds where the CPU has them.
 //!
 //! **Fitting.** θ = [c, species_coeffs s, moment_coeffs ξ]. Along a direction ṙ_ij of the neighbour vectors
 //! (ṙ_j = u·ṙ_ij, u̇_j = (ṙ_ij − u ṙ_j)/r) the basic moments move as Ṁ_m = Σ_j (f'_μ ṙ_j P_p + f_μ Ṗ_p), and
