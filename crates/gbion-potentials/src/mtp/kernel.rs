@@ -173,6 +173,13 @@ impl Model {
             .iter()
             .map(|&[i1, i2, mult, i3]| (i1, i2, mult as f64, i3))
             .collect();
+        // The product kernels read moment rows without bounds checks.
+        assert!(
+            products
+                .iter()
+                .all(|&(i1, i2, _, i3)| i1.max(i2).max(i3) < p.alpha_moments_count),
+            "product indices beyond the moments"
+        );
         let (uses, uses_start) = product_uses(&products, p.alpha_moments_count);
         let moment_coeffs = p.moment_coeffs.clone().unwrap_or_default();
         let radial_width = p.radial_funcs_count.next_multiple_of(RADIAL_CHUNK);
@@ -661,6 +668,7 @@ impl SiteWork {
 /// the same, term by term, as adding each product into M_i3 in turn, and the same for every N.
 #[inline(always)]
 fn products<const N: usize>(model: &Model, moments: &mut [[f64; N]]) {
+    assert_eq!(moments.len(), model.moments_count, "a row of every moment");
     let mut target = None;
     let mut sum = [0.0; N];
     for &(i1, i2, mult, i3) in &model.products {
@@ -671,7 +679,8 @@ fn products<const N: usize>(model: &Model, moments: &mut [[f64; N]]) {
             target = Some(i3);
             sum = moments[i3];
         }
-        let (a, b) = (&moments[i1], &moments[i2]);
+        // SAFETY: i1, i2 < moments_count = moments.len() (checked above and in `Model::new`).
+        let (a, b) = unsafe { (moments.get_unchecked(i1), moments.get_unchecked(i2)) };
         for l in 0..N {
             sum[l] += mult * a[l] * b[l];
         }
@@ -687,21 +696,28 @@ fn products<const N: usize>(model: &Model, moments: &mut [[f64; N]]) {
 /// and reloads of partial sums from one product to the next).
 #[inline(always)]
 fn reverse_products<F: MulAdd, const N: usize>(model: &Model, moments: &[[f64; N]], grad: &mut [[f64; N]]) {
+    assert!(
+        moments.len() == model.moments_count && grad.len() == model.moments_count,
+        "a row of every moment"
+    );
+    // SAFETY (`row`): every use (i3, other) of the model has i3, other < moments_count (checked in
+    // `Model::new`), the length of both tables (checked above).
+    let row = |table: &[[f64; N]], m: usize| unsafe { *table.get_unchecked(m) };
     for k in (0..grad.len()).rev() {
         // Two interleaved partial sums halve the chain of dependent multiply-adds (one site alone is
         // latency-bound here).
         let (mut even, mut odd) = ([model.seed[k]; N], [0.0; N]);
         let (pairs, last) = model.uses[model.uses_start[k]..model.uses_start[k + 1]].as_chunks::<2>();
         for [(i3, other, mult), (i3_next, other_next, mult_next)] in pairs {
-            let (g, m) = (&grad[*i3], &moments[*other]);
-            let (g_next, m_next) = (&grad[*i3_next], &moments[*other_next]);
+            let (g, m) = (row(grad, *i3), row(moments, *other));
+            let (g_next, m_next) = (row(grad, *i3_next), row(moments, *other_next));
             for l in 0..N {
                 even[l] = F::mul_add(mult * g[l], m[l], even[l]);
                 odd[l] = F::mul_add(mult_next * g_next[l], m_next[l], odd[l]);
             }
         }
         for &(i3, other, mult) in last {
-            let (g, m) = (&grad[i3], &moments[other]);
+            let (g, m) = (row(grad, i3), row(moments, other));
             for l in 0..N {
                 even[l] = F::mul_add(mult * g[l], m[l], even[l]);
             }
