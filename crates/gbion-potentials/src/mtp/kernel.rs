@@ -402,6 +402,8 @@ pub(crate) struct SiteWork {
     radial_derivative: Vec<f64>,
     /// Monomials P_p(u_j), by group of [`LANES`] neighbours: [group · P + p][lane] (P monomials).
     monomial: Vec<[f64; LANES]>,
+    /// Partial sums of the basic moments, [m][lane] (in [`Self::compute_basic_moments`]).
+    partial_sums: Vec<[f64; DOT_LANES]>,
     /// P_p(u) of one neighbour, [p] (in [`Self::add_retyped_neighbour`]).
     neighbour_monomials: Vec<f64>,
     /// Tables of one group of neighbours in [`Self::gradient`].
@@ -465,7 +467,9 @@ impl SiteWork {
     }
 
     /// The basic moments of the loaded site (the first B entries of `moments`, the others zero): each
-    /// M_m = Σ_j f_μ(r_j) P_p(u_j) by [`MulAdd::group_dot`].
+    /// M_m = Σ_j f_μ(r_j) P_p(u_j): one radial function μ at a time, for each group of neighbours its
+    /// products added to the partial sums of every moment on μ ([`MulAdd::add_group_products`]), then
+    /// the partial sums of each moment added up ([`dot_finish`]).
     #[inline(always)]
     pub fn compute_basic_moments<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let n = self.stride;
@@ -474,8 +478,19 @@ impl SiteWork {
         self.moments.clear();
         self.moments.resize(model.moments_count, 0.0);
         let monomials = model.monomials.len();
-        for (m, &(mu, p)) in model.basic.iter().enumerate() {
-            self.moments[m] = F::group_dot(&self.radial[mu * n..(mu + 1) * n], &self.monomial, monomials, p);
+        self.partial_sums.clear();
+        self.partial_sums.resize(model.basic.len(), [0.0; DOT_LANES]);
+        for mu in 0..model.radial_count {
+            let terms = &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]];
+            let (row, _) = self.radial[mu * n..(mu + 1) * n].as_chunks::<LANES>();
+            for (f, block) in row.iter().zip(self.monomial.chunks_exact(monomials)) {
+                // SAFETY: the model's terms {μ, p} of radial function μ have m < B = partial_sums.len()
+                // and p < P = block.len().
+                unsafe { F::add_group_products(&mut self.partial_sums, terms, f, block) };
+            }
+        }
+        for (moment, partial) in self.moments.iter_mut().zip(&self.partial_sums) {
+            *moment = dot_finish(partial);
         }
     }
 
@@ -826,7 +841,7 @@ impl SiteBatch {
 /// Radial functions per AVX register in [`MulAdd::radial_values`].
 const RADIAL_CHUNK: usize = 4;
 
-/// Partial sums of [`group_dot`] (two AVX registers).
+/// Partial sums per basic moment (two AVX registers), see [`MulAdd::add_group_products`].
 const DOT_LANES: usize = 8;
 
 /// Neighbours handled together by [`SiteWork::gradient`]: its per-neighbour tables are arrays of this many
@@ -1053,8 +1068,18 @@ pub(crate) trait MulAdd {
         derivatives: &mut [f64],
     );
 
-    /// Σ_j f_j P_p(u_j) over a site's neighbours, the same sums bit for bit as [`group_dot`].
-    fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64;
+    /// For each basic moment (m, p) of `terms`, add one group's products f_l P_p,l to its [`DOT_LANES`]
+    /// partial sums: lanes 0–7 of the group, then lanes 8–15 (the same sums bit for bit as
+    /// [`add_group_products`]).
+    ///
+    /// # Safety
+    /// Every (m, p) of `terms` has m < partial.len() and p < block.len().
+    unsafe fn add_group_products(
+        partial: &mut [[f64; DOT_LANES]],
+        terms: &[(usize, usize)],
+        f: &[f64; LANES],
+        block: &[[f64; LANES]],
+    );
 }
 
 /// a·b + c rounded twice.
@@ -1084,8 +1109,13 @@ impl MulAdd for Separate {
     }
 
     #[inline(always)]
-    fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
-        group_dot(radial_row, monomial_table, monomials, p)
+    unsafe fn add_group_products(
+        partial: &mut [[f64; DOT_LANES]],
+        terms: &[(usize, usize)],
+        f: &[f64; LANES],
+        block: &[[f64; LANES]],
+    ) {
+        add_group_products(partial, terms, f, block);
     }
 }
 
@@ -1135,33 +1165,40 @@ impl MulAdd for Fused {
         }
     }
 
-    /// [`group_dot`] with its eight partial sums in two AVX registers (LLVM vectorises the portable loop
-    /// with shuffles instead).
+    /// [`add_group_products`] with each moment's partial sums in two AVX registers and the group's f
+    /// in four.
     #[inline(always)]
-    fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
-        use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
-        let rows = group_rows(radial_row, monomial_table, monomials, p);
-        let mut partial = [0.0; DOT_LANES];
+    unsafe fn add_group_products(
+        partial: &mut [[f64; DOT_LANES]],
+        terms: &[(usize, usize)],
+        f: &[f64; LANES],
+        block: &[[f64; LANES]],
+    ) {
+        use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_storeu_pd};
         // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
-        // (`Mtp::compute_block_avx2`), on CPUs that have them; every load reads 4 of a row's 16 values.
+        // (`Mtp::compute_block_avx2`), on CPUs that have them; m < partial.len() and p < block.len() (the
+        // caller's contract); every load and store reads or writes 4 values of a row of 8 or 16.
         unsafe {
-            let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-            for (f, x) in rows {
-                for half in [0, DOT_LANES] {
-                    let low_product =
-                        _mm256_mul_pd(_mm256_loadu_pd(f[half..].as_ptr()), _mm256_loadu_pd(x[half..].as_ptr()));
-                    let high_product = _mm256_mul_pd(
-                        _mm256_loadu_pd(f[half + 4..].as_ptr()),
-                        _mm256_loadu_pd(x[half + 4..].as_ptr()),
-                    );
-                    low = _mm256_add_pd(low, low_product);
-                    high = _mm256_add_pd(high, high_product);
-                }
+            let f = [
+                _mm256_loadu_pd(f.as_ptr()),
+                _mm256_loadu_pd(f[4..].as_ptr()),
+                _mm256_loadu_pd(f[8..].as_ptr()),
+                _mm256_loadu_pd(f[12..].as_ptr()),
+            ];
+            for &(m, p) in terms {
+                let (sum, x) = (
+                    partial.get_unchecked_mut(m).as_mut_ptr(),
+                    block.get_unchecked(p).as_ptr(),
+                );
+                let (mut low, mut high) = (_mm256_loadu_pd(sum), _mm256_loadu_pd(sum.add(4)));
+                low = _mm256_add_pd(low, _mm256_mul_pd(f[0], _mm256_loadu_pd(x)));
+                high = _mm256_add_pd(high, _mm256_mul_pd(f[1], _mm256_loadu_pd(x.add(4))));
+                low = _mm256_add_pd(low, _mm256_mul_pd(f[2], _mm256_loadu_pd(x.add(8))));
+                high = _mm256_add_pd(high, _mm256_mul_pd(f[3], _mm256_loadu_pd(x.add(12))));
+                _mm256_storeu_pd(sum, low);
+                _mm256_storeu_pd(sum.add(4), high);
             }
-            _mm256_storeu_pd(partial.as_mut_ptr(), low);
-            _mm256_storeu_pd(partial[4..].as_mut_ptr(), high);
         }
-        dot_finish(&partial)
     }
 }
 
@@ -1324,44 +1361,27 @@ fn radial_values(
     }
 }
 
-/// Σ_j f_j P_p(u_j) over a site's neighbours, from `radial_row` (one row of a radial table, whole
-/// groups of [`LANES`]) and the site's group-major `monomial_table` (P = `monomials` rows per group):
-/// [`DOT_LANES`] partial sums, to which each group adds its two halves in turn, then added pairwise
-/// (lane l with l + 4 first). The same sums on every kernel (no fused multiply-adds).
+/// For each basic moment (m, p) of `terms`, partial[m][l] += f_l P_p,l for the lanes l of the first half
+/// of the group, then partial[m][l] += f_{8+l} P_p,8+l (no fused multiply-adds: the same sums on every
+/// kernel).
 #[inline(always)]
-fn group_dot(radial_row: &[f64], monomial_table: &[[f64; LANES]], monomials: usize, p: usize) -> f64 {
-    let mut partial = [0.0; DOT_LANES];
-    for (f, x) in group_rows(radial_row, monomial_table, monomials, p) {
+fn add_group_products(
+    partial: &mut [[f64; DOT_LANES]],
+    terms: &[(usize, usize)],
+    f: &[f64; LANES],
+    block: &[[f64; LANES]],
+) {
+    for &(m, p) in terms {
+        let (sum, x) = (&mut partial[m], &block[p]);
         for half in [0, DOT_LANES] {
             for l in 0..DOT_LANES {
-                partial[l] += f[half + l] * x[half + l];
+                sum[l] += f[half + l] * x[half + l];
             }
         }
     }
-    dot_finish(&partial)
 }
 
-/// The pairs (f, P_p) of each group of [`group_dot`]'s neighbours.
-#[inline(always)]
-fn group_rows<'a>(
-    radial_row: &'a [f64],
-    monomial_table: &'a [[f64; LANES]],
-    monomials: usize,
-    p: usize,
-) -> impl Iterator<Item = (&'a [f64; LANES], &'a [f64; LANES])> {
-    let groups = radial_row.as_chunks::<LANES>().0;
-    assert!(
-        p < monomials && groups.len() * monomials <= monomial_table.len(),
-        "monomial {p} of {monomials}, or a table without the row's groups"
-    );
-    // SAFETY: g < groups.len() and p < monomials, so g · monomials + p < monomial_table.len().
-    groups
-        .iter()
-        .enumerate()
-        .map(move |(g, f)| (f, unsafe { monomial_table.get_unchecked(g * monomials + p) }))
-}
-
-/// The partial sums of [`group_dot`] added pairwise (lane l with l + 4 first).
+/// A moment's partial sums added pairwise (lane l with l + 4 first).
 #[inline(always)]
 fn dot_finish(partial: &[f64; DOT_LANES]) -> f64 {
     let mut half = [0.0; DOT_LANES / 2];
@@ -1466,19 +1486,21 @@ mod tests {
     }
 
     #[test]
-    fn group_dots_sum_over_every_neighbour() {
+    fn group_products_sum_over_every_neighbour() {
         let (monomials, groups) = (5, 3);
         let radial = scattered(groups * LANES, 1);
         let values = scattered(groups * monomials * LANES, 2);
         let table: Vec<[f64; LANES]> = values.as_chunks::<LANES>().0.to_vec();
-        for p in 0..monomials {
+        let terms: Vec<(usize, usize)> = (0..monomials).map(|p| (monomials - 1 - p, p)).collect();
+        let mut partial = vec![[0.0; DOT_LANES]; monomials];
+        for (f, block) in radial.as_chunks::<LANES>().0.iter().zip(table.chunks_exact(monomials)) {
+            add_group_products(&mut partial, &terms, f, block);
+        }
+        for &(m, p) in &terms {
             let expected: f64 = (0..groups * LANES)
                 .map(|j| radial[j] * table[j / LANES * monomials + p][j % LANES])
                 .sum();
-            assert!(
-                (group_dot(&radial, &table, monomials, p) - expected).abs() < 1e-13,
-                "monomial {p}"
-            );
+            assert!((dot_finish(&partial[m]) - expected).abs() < 1e-13, "monomial {p}");
         }
     }
 
