@@ -937,10 +937,20 @@ impl LaneWork {
             }
         }
         // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
+        // Two interleaved partial sums per axis halve the chain of dependent multiply-adds.
         let mut c = [[0.0; N]; 3];
         for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
-            for &(p, parent) in pairs {
+            let mut odd = [0.0; N];
+            let (twos, last) = pairs.as_chunks::<2>();
+            for [(p, parent), (p_next, parent_next)] in twos {
+                add_product::<F, N>(sum, h_row(*p), group.monomial(*parent));
+                add_product::<F, N>(&mut odd, h_row(*p_next), group.monomial(*parent_next));
+            }
+            for &(p, parent) in last {
                 add_product::<F, N>(sum, h_row(p), group.monomial(parent));
+            }
+            for (s, o) in sum.iter_mut().zip(odd) {
+                *s += o;
             }
         }
         let mut gradient = [[0.0; 3]; N];
