@@ -459,7 +459,7 @@ impl SiteWork {
         self.moments_with::<Separate>(model, centre);
     }
 
-    /// [`Self::moments`] with the dot products of `F` (the same sums bit for bit).
+    /// [`Self::moments`] with the radial sums and dot products of `F` (the same sums bit for bit).
     #[inline(always)]
     pub fn moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         self.compute_basic_moments::<F>(model, centre);
@@ -578,16 +578,14 @@ impl SiteWork {
         self.neighbour_radial.resize(2 * width, 0.0);
         let (values, derivatives) = self.neighbour_radial.split_at_mut(width);
         for (j, (&r, &kind)) in self.distance[..count].iter().zip(&self.kind).enumerate() {
-            let coefficients = model.radial_vectors(centre, kind);
-            F::radial_values(
-                coefficients,
-                &chebyshev,
+            let neighbour = RadialPoint {
+                coefficients: model.radial_vectors(centre, kind),
+                chebyshev: &chebyshev,
                 j,
-                model.envelope(r),
+                envelope: model.envelope(r),
                 ds_dr,
-                values,
-                derivatives,
-            );
+            };
+            F::radial_values(&neighbour, values, derivatives);
             for mu in 0..model.radial_count {
                 self.radial[mu * n + j] = values[mu];
                 self.radial_derivative[mu * n + j] = derivatives[mu];
@@ -1058,25 +1056,17 @@ fn assert_row(row: usize, rows: usize) {
     debug_assert!(row < rows, "row {row} of {rows}");
 }
 
-/// How the gradient evaluates a·b + c: [`Separate`] rounds the product and the sum (any CPU), [`Fused`]
-/// rounds once (only inside functions compiled with the `fma` target feature, where it is one
-/// instruction; elsewhere it would call the slow software fma).
+/// How the kernels do their arithmetic. The gradient's a·b + c: [`Separate`] rounds the product and the
+/// sum (any CPU), [`Fused`] rounds once (only inside functions compiled with the `fma` target feature,
+/// where it is one instruction; elsewhere it would call the slow software fma). The radial values and
+/// the basic moments' products: the same sums on both, [`Fused`] in AVX registers.
 pub(crate) trait MulAdd {
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
 
-    /// f_μ and f'_μ (μ < radial_width) of neighbour j into `values` and `derivatives`, from its
-    /// coefficient vectors c[k][μ] (`coefficients`, K · radial_width values), its Chebyshev values, the
-    /// envelope (e, de/dr) and ds/dr: f_μ = (Σ_k c_kμ T_k) e and f'_μ = (Σ_k c_kμ T'_k) (ds/dr) e +
-    /// (Σ_k c_kμ T_k) e', the sums in order of k; the same values bit for bit as [`radial_values`].
-    fn radial_values(
-        coefficients: &[f64],
-        chebyshev: &ChebyshevRows,
-        j: usize,
-        envelope: (f64, f64),
-        ds_dr: f64,
-        values: &mut [f64],
-        derivatives: &mut [f64],
-    );
+    /// f_μ and f'_μ (μ < radial_width) of one neighbour into `values` and `derivatives`:
+    /// f_μ = (Σ_k c_kμ T_k) e and f'_μ = (Σ_k c_kμ T'_k) (ds/dr) e + (Σ_k c_kμ T_k) e', the sums in order
+    /// of k; the same values bit for bit as [`radial_values`].
+    fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]);
 
     /// For each basic moment (m, p) of `terms`, add one group's products f_l P_p,l to its [`DOT_LANES`]
     /// partial sums: lanes 0–7 of the group, then lanes 8–15 (the same sums bit for bit as
@@ -1106,16 +1096,8 @@ impl MulAdd for Separate {
     }
 
     #[inline(always)]
-    fn radial_values(
-        coefficients: &[f64],
-        chebyshev: &ChebyshevRows,
-        j: usize,
-        envelope: (f64, f64),
-        ds_dr: f64,
-        values: &mut [f64],
-        derivatives: &mut [f64],
-    ) {
-        radial_values(coefficients, chebyshev, j, envelope, ds_dr, values, derivatives);
+    fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
+        radial_values(neighbour, values, derivatives);
     }
 
     #[inline(always)]
@@ -1138,25 +1120,24 @@ impl MulAdd for Fused {
 
     /// [`radial_values`] with each chunk of [`RADIAL_CHUNK`] radial functions in an AVX register.
     #[inline(always)]
-    fn radial_values(
-        coefficients: &[f64],
-        chebyshev: &ChebyshevRows,
-        j: usize,
-        (e, de): (f64, f64),
-        ds_dr: f64,
-        values: &mut [f64],
-        derivatives: &mut [f64],
-    ) {
+    fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
         use std::arch::x86_64::{
             _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
         };
+        let RadialPoint {
+            coefficients,
+            chebyshev,
+            j,
+            envelope: (e, de),
+            ds_dr,
+        } = *neighbour;
         let (width, size) = (values.len(), chebyshev.size);
         assert!(
             width.is_multiple_of(RADIAL_CHUNK) && derivatives.len() == width && coefficients.len() == size * width,
             "radial tables of unequal widths"
         );
         let (t, dt) = chebyshev.at(j);
-        // SAFETY: AVX2 (as in `group_dot`); every load and store reads or writes RADIAL_CHUNK values at
+        // SAFETY: AVX2 (as in `add_group_products`); every load and store reads or writes RADIAL_CHUNK values at
         // k · width + chunk < size · width = coefficients.len() and chunk < width (checked above).
         unsafe {
             let (e_lanes, de_lanes, ds_dr_lanes) = (_mm256_set1_pd(e), _mm256_set1_pd(de), _mm256_set1_pd(ds_dr));
@@ -1346,17 +1327,29 @@ impl<'a> ChebyshevRows<'a> {
     }
 }
 
-/// f_μ and f'_μ of neighbour j ([`MulAdd::radial_values`]), one radial function at a time.
-#[inline(always)]
-fn radial_values(
-    coefficients: &[f64],
-    chebyshev: &ChebyshevRows,
+/// What [`MulAdd::radial_values`] needs of one neighbour.
+#[derive(Clone, Copy)]
+pub(crate) struct RadialPoint<'a> {
+    /// The coefficient vectors c[t_i][t_j][k][μ] of its type pair (K · radial_width values).
+    coefficients: &'a [f64],
+    /// The site's Chebyshev rows, and the neighbour's index j in them.
+    chebyshev: &'a ChebyshevRows<'a>,
     j: usize,
-    (e, de): (f64, f64),
+    /// The envelope e(r) and de/dr at its distance, and ds/dr.
+    envelope: (f64, f64),
     ds_dr: f64,
-    values: &mut [f64],
-    derivatives: &mut [f64],
-) {
+}
+
+/// f_μ and f'_μ of one neighbour ([`MulAdd::radial_values`]), one radial function at a time.
+#[inline(always)]
+fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
+    let RadialPoint {
+        coefficients,
+        chebyshev,
+        j,
+        envelope: (e, de),
+        ds_dr,
+    } = *neighbour;
     let width = values.len();
     let (t, dt) = chebyshev.at(j);
     for (mu, (f, df)) in values.iter_mut().zip(derivatives.iter_mut()).enumerate() {
