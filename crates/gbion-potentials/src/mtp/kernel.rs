@@ -1124,23 +1124,18 @@ impl MulAdd for Fused {
         use std::arch::x86_64::{
             _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
         };
-        let RadialPoint {
-            coefficients,
-            chebyshev,
-            j,
-            envelope: (e, de),
-            ds_dr,
-        } = *neighbour;
+        let (coefficients, chebyshev, (e, de)) = (neighbour.coefficients, neighbour.chebyshev, neighbour.envelope);
         let (width, size) = (values.len(), chebyshev.size);
         assert!(
             width.is_multiple_of(RADIAL_CHUNK) && derivatives.len() == width && coefficients.len() == size * width,
             "radial tables of unequal widths"
         );
-        let (t, dt) = chebyshev.at(j);
+        let (t, dt) = chebyshev.at(neighbour.j);
         // SAFETY: AVX2 (as in `add_group_products`); every load and store reads or writes RADIAL_CHUNK values at
         // k · width + chunk < size · width = coefficients.len() and chunk < width (checked above).
         unsafe {
-            let (e_lanes, de_lanes, ds_dr_lanes) = (_mm256_set1_pd(e), _mm256_set1_pd(de), _mm256_set1_pd(ds_dr));
+            let (e_lanes, de_lanes) = (_mm256_set1_pd(e), _mm256_set1_pd(de));
+            let ds_dr_lanes = _mm256_set1_pd(neighbour.ds_dr);
             for chunk in (0..width).step_by(RADIAL_CHUNK) {
                 let (mut value, mut derivative) = (_mm256_setzero_pd(), _mm256_setzero_pd());
                 for k in 0..size {
@@ -1343,23 +1338,16 @@ pub(crate) struct RadialPoint<'a> {
 /// f_μ and f'_μ of one neighbour ([`MulAdd::radial_values`]), one radial function at a time.
 #[inline(always)]
 fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
-    let RadialPoint {
-        coefficients,
-        chebyshev,
-        j,
-        envelope: (e, de),
-        ds_dr,
-    } = *neighbour;
-    let width = values.len();
-    let (t, dt) = chebyshev.at(j);
+    let (width, (e, de)) = (values.len(), neighbour.envelope);
+    let (t, dt) = neighbour.chebyshev.at(neighbour.j);
     for (mu, (f, df)) in values.iter_mut().zip(derivatives.iter_mut()).enumerate() {
         let (mut value, mut derivative) = (0.0, 0.0);
-        for k in 0..chebyshev.size {
-            let c = coefficients[k * width + mu];
+        for k in 0..neighbour.chebyshev.size {
+            let c = neighbour.coefficients[k * width + mu];
             value += c * t(k);
             derivative += c * dt(k);
         }
-        *df = derivative * ds_dr * e + value * de;
+        *df = derivative * neighbour.ds_dr * e + value * de;
         *f = value * e;
     }
 }
