@@ -704,3 +704,22 @@ fn cached_local_energy_changes_follow_a_sequence_of_moves() {
         );
     }
 }
+
+/// Each thread keeps its work space from call to call: a call that stops on coincident atoms after some
+/// sites were done must leave nothing behind, so the next call gives exactly what the first gave.
+#[test]
+fn a_failed_call_leaves_the_next_one_exact() {
+    let mtp = potential("l08_2sp");
+    let structure = case("l08_2sp", "skewed_triclinic");
+    let first = evaluate(&mtp, &structure, Request::ALL).unwrap();
+    let mut broken = structure.clone();
+    let last = broken.len() - 1;
+    broken.positions[last] = broken.positions[last - 1];
+    let error = evaluate(&mtp, &broken, Request::ALL).unwrap_err().to_string();
+    assert!(error.contains("same position"), "{error}");
+    let again = evaluate(&mtp, &structure, Request::ALL).unwrap();
+    assert_eq!(again.energy.to_bits(), first.energy.to_bits());
+    assert_eq!(again.forces, first.forces);
+    assert_eq!(again.stress, first.stress);
+    assert_eq!(again.energies, first.energies);
+}

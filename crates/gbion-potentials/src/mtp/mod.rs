@@ -242,6 +242,9 @@ impl Mtp {
             virial: [0.0; 6],
         };
         let BlockScratch { works, batch, slot } = scratch;
+        // Every entry untouched at the start of each block (whatever an earlier block, call or error
+        // left there: the work space lives on with its thread).
+        slot.clear();
         slot.resize(structure.len(), UNTOUCHED);
         let model = &self.model;
         for first in range.clone().step_by(BATCH) {
@@ -266,9 +269,6 @@ impl Mtp {
                 work.neighbour_gradient::<F>(model);
                 sums.scatter_site_gradient(work, slot, atom, request.forces);
             }
-        }
-        for &atom in &sums.touched {
-            slot[atom] = UNTOUCHED;
         }
         Ok(sums)
     }
@@ -338,9 +338,15 @@ impl BlockSums {
     }
 }
 
+thread_local! {
+    /// Each thread's [`BlockScratch`], kept from call to call: its tables are sized by the first sites
+    /// and then reused, instead of allocated (and their pages faulted in) for every rayon job.
+    static BLOCK_SCRATCH: std::cell::RefCell<BlockScratch> = std::cell::RefCell::new(BlockScratch::default());
+}
+
 /// Per-thread work space of [`Mtp::compute_block`]: the site tables of one batch of sites, their moments,
 /// and for each atom of the structure its entry in the block's force list (or [`UNTOUCHED`]); every entry
-/// is reset after each block.
+/// is reset at the start of each block.
 #[derive(Default)]
 struct BlockScratch {
     /// The sites of one batch.
@@ -413,8 +419,12 @@ impl Potential for Mtp {
             .collect();
         let sums = blocks
             .into_par_iter()
-            .map_init(BlockScratch::default, |scratch, range| {
-                self.compute_block(scratch, structure, list, &types, range, request)
+            .map(|range| {
+                BLOCK_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut scratch) => self.compute_block(&mut scratch, structure, list, &types, range, request),
+                    // Only when a thread re-enters (never within gbion): a fresh work space.
+                    Err(_) => self.compute_block(&mut BlockScratch::default(), structure, list, &types, range, request),
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         let energies: Vec<f64> = sums.iter().flat_map(|s| s.energies.iter().copied()).collect();
