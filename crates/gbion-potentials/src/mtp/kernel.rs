@@ -1130,7 +1130,6 @@ impl MulAdd for Fused {
             width.is_multiple_of(RADIAL_CHUNK) && derivatives.len() == width && coefficients.len() == size * width,
             "radial tables of unequal widths"
         );
-        let (t, dt) = chebyshev.at(neighbour.j);
         // SAFETY: AVX2 (as in `add_group_products`); every load and store reads or writes RADIAL_CHUNK values at
         // k · width + chunk < size · width = coefficients.len() and chunk < width (checked above).
         unsafe {
@@ -1138,10 +1137,10 @@ impl MulAdd for Fused {
             let ds_dr_lanes = _mm256_set1_pd(neighbour.ds_dr);
             for chunk in (0..width).step_by(RADIAL_CHUNK) {
                 let (mut value, mut derivative) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-                for k in 0..size {
+                for (k, (t, dt)) in chebyshev.column(neighbour.j).enumerate() {
                     let c = _mm256_loadu_pd(coefficients.as_ptr().add(k * width + chunk));
-                    value = _mm256_add_pd(value, _mm256_mul_pd(c, _mm256_set1_pd(t(k))));
-                    derivative = _mm256_add_pd(derivative, _mm256_mul_pd(c, _mm256_set1_pd(dt(k))));
+                    value = _mm256_add_pd(value, _mm256_mul_pd(c, _mm256_set1_pd(t)));
+                    derivative = _mm256_add_pd(derivative, _mm256_mul_pd(c, _mm256_set1_pd(dt)));
                 }
                 let along = _mm256_mul_pd(_mm256_mul_pd(derivative, ds_dr_lanes), e_lanes);
                 let df = _mm256_add_pd(along, _mm256_mul_pd(value, de_lanes));
@@ -1308,17 +1307,15 @@ impl<'a> ChebyshevRows<'a> {
         }
     }
 
-    /// T_k(s_j) and T'_k(s_j) of neighbour j (< count) as functions of k (< K).
+    /// (T_k(s_j), T'_k(s_j)) of neighbour j (< count) for k = 0 … K − 1.
     #[inline(always)]
-    fn at(&self, j: usize) -> (impl Fn(usize) -> f64 + '_, impl Fn(usize) -> f64 + '_) {
+    fn column(&self, j: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
         assert!(j < self.count, "neighbour {j} of {}", self.count);
-        let (stride, size) = (self.stride, self.size);
         // SAFETY: k < size and j < count ≤ stride, so k · stride + j < size · stride = len (checked in `new`).
-        let row = move |table: &'a [f64], k: usize| {
-            assert_row(k, size);
-            unsafe { *table.get_unchecked(k * stride + j) }
-        };
-        (move |k| row(self.values, k), move |k| row(self.derivatives, k))
+        (0..self.size).map(move |k| unsafe {
+            let at = k * self.stride + j;
+            (*self.values.get_unchecked(at), *self.derivatives.get_unchecked(at))
+        })
     }
 }
 
@@ -1339,13 +1336,12 @@ pub(crate) struct RadialPoint<'a> {
 #[inline(always)]
 fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
     let (width, (e, de)) = (values.len(), neighbour.envelope);
-    let (t, dt) = neighbour.chebyshev.at(neighbour.j);
     for (mu, (f, df)) in values.iter_mut().zip(derivatives.iter_mut()).enumerate() {
         let (mut value, mut derivative) = (0.0, 0.0);
-        for k in 0..neighbour.chebyshev.size {
+        for (k, (t, dt)) in neighbour.chebyshev.column(neighbour.j).enumerate() {
             let c = neighbour.coefficients[k * width + mu];
-            value += c * t(k);
-            derivative += c * dt(k);
+            value += c * t;
+            derivative += c * dt;
         }
         *df = derivative * neighbour.ds_dr * e + value * de;
         *f = value * e;
