@@ -160,7 +160,7 @@ impl Model {
             .skip(1)
             .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
             .collect();
-        let (edges, edge_runs) = edge_runs(&monomials);
+        let (edges, edge_runs) = edge_runs(&monomials, &parents);
         let by_axis = [0, 1, 2].map(|d| {
             parents
                 .iter()
@@ -421,7 +421,8 @@ pub(crate) struct SiteWork {
 }
 
 impl SiteWork {
-    /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist. Errors (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
+    /// Load the neighbours (atom index, r_ij, type) of one centre, keeping those with r < max_dist. Errors
+    /// (with the neighbour's atom index) when a neighbour sits on the centre (r = 0).
     #[inline(always)]
     pub fn load(
         &mut self,
@@ -603,12 +604,7 @@ impl SiteWork {
         let monomials = model.monomials.len();
         self.monomial.resize(self.stride / LANES * monomials, [0.0; LANES]);
         for (g, block) in self.monomial.chunks_exact_mut(monomials).enumerate() {
-            let unit = [
-                lanes_from(&self.unit[0], g * LANES),
-                lanes_from(&self.unit[1], g * LANES),
-                lanes_from(&self.unit[2], g * LANES),
-            ];
-            group_monomials(model, &unit, block);
+            group_monomials(model, &unit_lanes(&self.unit, g * LANES), block);
         }
     }
 
@@ -877,11 +873,7 @@ impl LaneWork {
         unit: &[Vec<f64>; 3],
         distance: &[f64],
     ) -> [Vec3; N] {
-        let unit: [[f64; N]; 3] = [
-            lanes_from(&unit[0], group.first),
-            lanes_from(&unit[1], group.first),
-            lanes_from(&unit[2], group.first),
-        ];
+        let unit: [[f64; N]; 3] = unit_lanes(unit, group.first);
         let mut inv_r: [f64; N] = lanes_from(distance, group.first);
         for r in &mut inv_r {
             *r = 1.0 / *r;
@@ -1209,6 +1201,16 @@ fn lanes_from<const N: usize>(row: &[f64], first: usize) -> [f64; N] {
     row[first..first + N].try_into().expect("N values")
 }
 
+/// The N lanes from `first` of the three unit-vector rows.
+#[inline(always)]
+fn unit_lanes<const N: usize>(unit: &[Vec<f64>; 3], first: usize) -> [[f64; N]; 3] {
+    [
+        lanes_from(&unit[0], first),
+        lanes_from(&unit[1], first),
+        lanes_from(&unit[2], first),
+    ]
+}
+
 /// g · x_l lane by lane.
 #[inline(always)]
 fn scaled<const N: usize>(g: f64, x: &[f64; N]) -> [f64; N] {
@@ -1394,16 +1396,11 @@ fn group_monomials(model: &Model, unit: &[[f64; LANES]; 3], block: &mut [[f64; L
     }
 }
 
-/// The edges (q, parent) of the monomials ([`Model::edges`]) ordered by degree and axis, and their runs
-/// (axis, first, end) on one axis; checks that every parent comes before its child (the kernels read the
+/// The edges (q, parent) of the monomials ([`Model::edges`]), from `parents` ((q, axis, parent) of every
+/// monomial q > 0), ordered by degree and axis, and their runs (axis, first, end) on one axis; checks that every parent comes before its child (the kernels read the
 /// rows along the edges without bounds checks).
-fn edge_runs(monomials: &[Monomial]) -> (Vec<(usize, usize)>, Vec<EdgeRun>) {
-    let mut ordered: Vec<(usize, usize, usize)> = monomials
-        .iter()
-        .enumerate()
-        .skip(1)
-        .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
-        .collect();
+fn edge_runs(monomials: &[Monomial], parents: &[(usize, usize, usize)]) -> (Vec<(usize, usize)>, Vec<EdgeRun>) {
+    let mut ordered = parents.to_vec();
     ordered.sort_by(|a, b| {
         (monomials[a.0].degree, a.1, a.0)
             .partial_cmp(&(monomials[b.0].degree, b.1, b.0))

@@ -277,14 +277,27 @@ impl Mtp {
 /// Scatter ∂E_i/∂r_ij of the site of `atom` (after [`SiteWork::gradient`]) into the forces (r_ij = x_j − x_i
 /// and F = −∂E/∂x: F_i += ∂E_i/∂r_ij, F_j −= ∂E_i/∂r_ij; skipped when `forces` is empty) and the virial sum.
 fn add_site_gradient(work: &SiteWork, atom: usize, forces: &mut [Vec3], virial: &mut [f64; 6]) {
-    for ((&j, &g), &r) in work.index.iter().zip(&work.gradient).zip(&work.vector) {
-        if !forces.is_empty() {
+    if !forces.is_empty() {
+        for (&j, &g) in work.index.iter().zip(&work.gradient) {
             for (d, &g_d) in g.iter().enumerate() {
                 forces[atom][d] += g_d;
                 forces[j][d] -= g_d;
             }
         }
-        accumulate_virial(virial, r, g);
+    }
+    add_site_virial(work, virial);
+}
+
+/// Add the site's virial sum Σ_j sym(r_ij ⊗ ∂E_i/∂r_ij) (after [`SiteWork::gradient`]) to `virial`: summed
+/// in registers over the site, then added once.
+#[inline(always)]
+fn add_site_virial(work: &SiteWork, virial: &mut [f64; 6]) {
+    let mut site = [0.0; 6];
+    for (&r, &g) in work.vector.iter().zip(&work.gradient) {
+        accumulate_virial(&mut site, r, g);
+    }
+    for (sum, v) in virial.iter_mut().zip(site) {
+        *sum += v;
     }
 }
 
@@ -316,14 +329,7 @@ impl BlockSums {
                 *force += sum;
             }
         }
-        // The site's virial sum in registers, then added to the block's.
-        let mut virial = [0.0; 6];
-        for (&r, &g) in work.vector.iter().zip(&work.gradient) {
-            accumulate_virial(&mut virial, r, g);
-        }
-        for (sum, v) in self.virial.iter_mut().zip(virial) {
-            *sum += v;
-        }
+        add_site_virial(work, &mut self.virial);
     }
 
     /// Where `atom`'s force sits in `forces`, adding a zero entry when the block first touches it.
