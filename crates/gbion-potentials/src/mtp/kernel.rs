@@ -70,23 +70,24 @@ pub(crate) struct Model {
     basic: Vec<(usize, usize)>,
     /// Monomials u^(a,b,c) by degree; monomial p > 0 is u[axis] · monomial parent.
     monomials: Vec<Monomial>,
-    /// The gradient's terms (m, p) of each radial function μ, split into those that start h_p (the first
-    /// basic moment on monomial p, in order of μ) and those that add to it: `h_terms[h_terms_start[2μ]..
-    /// h_terms_start[2μ + 1]]` start, `h_terms[h_terms_start[2μ + 1]..h_terms_start[2μ + 2]]` add.
-    h_terms: Vec<(usize, usize)>,
-    h_terms_start: Vec<usize>,
+    /// The gradient's terms (m, p) of each radial function μ, as [`Run`]s (a = m, b = p), split into those
+    /// that start h_p (the first basic moment on monomial p, in order of μ) and those that add to it:
+    /// `h_runs[h_runs_start[2μ]..h_runs_start[2μ + 1]]` start, `h_runs[h_runs_start[2μ + 1]..
+    /// h_runs_start[2μ + 2]]` add.
+    h_runs: Vec<Run>,
+    h_runs_start: Vec<usize>,
     /// The monomials on which no basic moment sits (h_p = 0 there).
     bare_monomials: Vec<usize>,
-    /// The basic moments (m, p) of each radial function μ: `by_radial[by_radial_start[μ]..by_radial_start[μ + 1]]`.
-    by_radial: Vec<(usize, usize)>,
-    by_radial_start: Vec<usize>,
-    /// (q, parent) of every monomial q > 0, P_q = u_axis · P_parent (parent < q < P, checked in
-    /// [`Model::new`]), ordered by the degree of q and then by axis, so that each run of edges on one axis
-    /// multiplies by the same u_axis: `edge_runs` holds (axis < 3, first edge, end) of each run.
-    edges: Vec<(usize, usize)>,
-    edge_runs: Vec<EdgeRun>,
-    /// (p, parent) of the monomials p > 0 built on each axis.
-    by_axis: [Vec<(usize, usize)>; 3],
+    /// The basic moments (m, p) of each radial function μ in file order, as [`Run`]s (a = m, b = p):
+    /// `radial_runs[radial_runs_start[μ]..radial_runs_start[μ + 1]]`.
+    radial_runs: Vec<Run>,
+    radial_runs_start: Vec<usize>,
+    /// The edges (q, parent) of every monomial q > 0, P_q = u_axis · P_parent, as (axis, [`Run`]) with
+    /// a = q, b = parent, ordered by the degree of q and then by axis (each run on one axis and one degree,
+    /// its parents all below its first q; checked in [`Model::new`]).
+    monomial_runs: Vec<(usize, Run)>,
+    /// The runs of `monomial_runs` on each axis.
+    axis_runs: [Vec<Run>; 3],
     /// Products (i1, i2, multiplicity, i3).
     products: Vec<(usize, usize, f64, usize)>,
     /// Where each moment k enters the products, for the reverse sweep: (i3, other factor, multiplicity) of
@@ -101,8 +102,45 @@ pub(crate) struct Model {
     moment_coeffs: Vec<f64>,
 }
 
-/// (axis, first edge, end) of a run of monomial edges on one axis ([`Model::edges`]).
-type EdgeRun = (usize, usize, usize);
+/// `len` consecutive index pairs (a + i, b + i), i < len: a stretch of one of the model's index tables in
+/// which both indices step by one, so that the kernels walk their rows in order instead of loading
+/// indices (MLIP files list the basic moments of each μ by monomial, so a level-16 model has one run per μ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Run {
+    a: usize,
+    b: usize,
+    len: usize,
+}
+
+impl Run {
+    /// The pairs (a + i, b + i).
+    fn pairs(self) -> impl DoubleEndedIterator<Item = (usize, usize)> {
+        (0..self.len).map(move |i| (self.a + i, self.b + i))
+    }
+}
+
+/// `pairs` split, in order, into maximal [`Run`]s.
+fn runs(pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for (a, b) in pairs {
+        match runs.last_mut() {
+            Some(run) if run.a + run.len == a && run.b + run.len == b => run.len += 1,
+            _ => runs.push(Run { a, b, len: 1 }),
+        }
+    }
+    runs
+}
+
+/// The runs of each group of a grouped table (`starts` as from [`group_basic`]), and where each group's
+/// runs start (plus the end).
+fn grouped_runs(pairs: &[(usize, usize)], starts: &[usize]) -> (Vec<Run>, Vec<usize>) {
+    let (mut all, mut run_starts) = (Vec::new(), vec![0]);
+    for range in starts.windows(2) {
+        all.extend(runs(pairs[range[0]..range[1]].iter().copied()));
+        run_starts.push(all.len());
+    }
+    (all, run_starts)
+}
 
 /// One monomial u_x^a u_y^b u_z^c of the unit vector.
 #[derive(Clone, Debug)]
@@ -154,20 +192,18 @@ impl Model {
             .collect();
         let (by_radial, by_radial_start) = group_basic(&basic, p.radial_funcs_count, |(mu, p)| (mu, p));
         let (h_terms, h_terms_start, bare_monomials) = h_terms(&by_radial, &by_radial_start, monomials.len());
-        let parents: Vec<(usize, usize, usize)> = monomials
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
-            .collect();
-        let (edges, edge_runs) = edge_runs(&monomials, &parents);
-        let by_axis = [0, 1, 2].map(|d| {
-            parents
+        let (radial_runs, radial_runs_start) = grouped_runs(&by_radial, &by_radial_start);
+        let (h_runs, h_runs_start) = grouped_runs(&h_terms, &h_terms_start);
+        // The kernels read rows along these runs without bounds checks.
+        assert!(
+            radial_runs
                 .iter()
-                .filter(|t| t.1 == d)
-                .map(|&(q, _, parent)| (q, parent))
-                .collect()
-        });
+                .chain(&h_runs)
+                .all(|r| r.a + r.len <= basic.len() && r.b + r.len <= monomials.len()),
+            "basic moments beyond the tables"
+        );
+        let monomial_runs = monomial_runs(&monomials);
+        let axis_runs = [0, 1, 2].map(|d| monomial_runs.iter().filter(|run| run.0 == d).map(|run| run.1).collect());
         let products: Vec<(usize, usize, f64, usize)> = p
             .alpha_index_times
             .iter()
@@ -206,14 +242,13 @@ impl Model {
             moments_count: p.alpha_moments_count,
             basic,
             monomials,
-            h_terms,
-            h_terms_start,
+            h_runs,
+            h_runs_start,
             bare_monomials,
-            by_radial,
-            by_radial_start,
-            edges,
-            edge_runs,
-            by_axis,
+            radial_runs,
+            radial_runs_start,
+            monomial_runs,
+            axis_runs,
             products,
             uses,
             uses_start,
@@ -238,6 +273,13 @@ impl Model {
         let len = self.basis_size * self.radial_width;
         let start = (centre * self.species_count + neighbour) * len;
         &self.radial_vectors[start..start + len]
+    }
+
+    /// The basic moments (m, p) on radial function μ, in file order.
+    fn radial_terms(&self, mu: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.radial_runs[self.radial_runs_start[mu]..self.radial_runs_start[mu + 1]]
+            .iter()
+            .flat_map(|run| run.pairs())
     }
 
     /// The radial coefficients c[t_i][t_j][·][·] of one pair of types.
@@ -411,8 +453,9 @@ pub(crate) struct SiteWork {
     /// Chebyshev values and derivatives, [k][j] (one neighbour's [k] in the MC and fitting paths).
     chebyshev: Vec<f64>,
     chebyshev_derivative: Vec<f64>,
-    /// f_μ and f'_μ of one neighbour (radial_width values each), in [`Self::radial_tables`].
+    /// f_μ and f'_μ by neighbour, [j][μ] (radial_width values per neighbour), in [`Self::radial_tables`].
     neighbour_radial: Vec<f64>,
+    neighbour_radial_derivative: Vec<f64>,
     /// All moments and dE/dM.
     pub moments: Vec<f64>,
     moment_grad: Vec<f64>,
@@ -482,12 +525,12 @@ impl SiteWork {
         self.partial_sums.clear();
         self.partial_sums.resize(model.basic.len(), [0.0; DOT_LANES]);
         for mu in 0..model.radial_count {
-            let terms = &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]];
+            let runs = &model.radial_runs[model.radial_runs_start[mu]..model.radial_runs_start[mu + 1]];
             let (row, _) = self.radial[mu * n..(mu + 1) * n].as_chunks::<LANES>();
             for (f, block) in row.iter().zip(self.monomial.chunks_exact(monomials)) {
-                // SAFETY: the model's terms {μ, p} of radial function μ have m < B = partial_sums.len()
-                // and p < P = block.len().
-                unsafe { F::add_group_products(&mut self.partial_sums, terms, f, block) };
+                // SAFETY: the runs of basic moments {μ, p} have m < B = partial_sums.len() and p < P =
+                // block.len() (checked in `Model::new`).
+                unsafe { F::add_group_products(&mut self.partial_sums, runs, f, block) };
             }
         }
         for (moment, partial) in self.moments.iter_mut().zip(&self.partial_sums) {
@@ -576,9 +619,18 @@ impl SiteWork {
         // ds/dr, multiplied rather than divided per value.
         let ds_dr = 2.0 / (model.max_dist - model.min_dist);
         let width = model.radial_width;
-        self.neighbour_radial.resize(2 * width, 0.0);
-        let (values, derivatives) = self.neighbour_radial.split_at_mut(width);
-        for (j, (&r, &kind)) in self.distance[..count].iter().zip(&self.kind).enumerate() {
+        resize(&mut self.neighbour_radial, count * width);
+        resize(&mut self.neighbour_radial_derivative, count * width);
+        let by_neighbour = self
+            .neighbour_radial
+            .chunks_exact_mut(width)
+            .zip(self.neighbour_radial_derivative.chunks_exact_mut(width));
+        for (j, ((&r, &kind), (values, derivatives))) in self.distance[..count]
+            .iter()
+            .zip(&self.kind)
+            .zip(by_neighbour)
+            .enumerate()
+        {
             let neighbour = RadialPoint {
                 coefficients: model.radial_vectors(centre, kind),
                 chebyshev: &chebyshev,
@@ -587,14 +639,18 @@ impl SiteWork {
                 ds_dr,
             };
             F::radial_values(&neighbour, values, derivatives);
-            for mu in 0..model.radial_count {
-                self.radial[mu * n + j] = values[mu];
-                self.radial_derivative[mu * n + j] = derivatives[mu];
-            }
         }
-        for mu in 0..model.radial_count {
-            self.radial[mu * n + count..(mu + 1) * n].fill(0.0);
-            self.radial_derivative[mu * n + count..(mu + 1) * n].fill(0.0);
+        // [j][μ] → [μ][j], the padding neighbours' f_μ = f'_μ = 0.
+        for (table, by_neighbour) in [
+            (&mut self.radial, &self.neighbour_radial),
+            (&mut self.radial_derivative, &self.neighbour_radial_derivative),
+        ] {
+            for (mu, row) in table.chunks_exact_mut(n.max(1)).enumerate() {
+                for (x, values) in row.iter_mut().zip(by_neighbour.chunks_exact(width)) {
+                    *x = values[mu];
+                }
+                row[count..].fill(0.0);
+            }
         }
     }
 
@@ -903,25 +959,29 @@ impl LaneWork {
         for mu in 0..model.radial_count {
             let f = group.radial::<N>(mu);
             let mut s = [0.0; N];
-            let bounds = &model.h_terms_start[2 * mu..2 * mu + 3];
-            for &(m, p) in &model.h_terms[bounds[0]..bounds[1]] {
-                let g = grad_of(m);
-                add_scaled::<F, N>(&mut s, g, group.monomial(p));
-                *h_row(p) = scaled(g, f);
+            let bounds = &model.h_runs_start[2 * mu..2 * mu + 3];
+            for run in &model.h_runs[bounds[0]..bounds[1]] {
+                for (m, p) in run.pairs() {
+                    let g = grad_of(m);
+                    add_scaled::<F, N>(&mut s, g, group.monomial(p));
+                    *h_row(p) = scaled(g, f);
+                }
             }
-            for &(m, p) in &model.h_terms[bounds[1]..bounds[2]] {
-                let g = grad_of(m);
-                add_scaled::<F, N>(&mut s, g, group.monomial(p));
-                add_scaled::<F, N>(h_row(p), g, f);
+            for run in &model.h_runs[bounds[1]..bounds[2]] {
+                for (m, p) in run.pairs() {
+                    let g = grad_of(m);
+                    add_scaled::<F, N>(&mut s, g, group.monomial(p));
+                    add_scaled::<F, N>(h_row(p), g, f);
+                }
             }
             add_product::<F, N>(&mut a, group.radial_derivative(mu), &s);
         }
         // From the last monomial down, each P̄_q is final (its children, of higher degree, come later in
-        // the list) and is pushed into its parent's: each parent receives its children last first.
-        for &(axis, first, end) in model.edge_runs.iter().rev() {
+        // the runs) and is pushed into its parent's.
+        for &(axis, run) in model.monomial_runs.iter().rev() {
             // SAFETY: axis < 3 (checked in `Model::new`).
             let u = unsafe { *unit.get_unchecked(axis) };
-            for &(q, parent) in model.edges[first..end].iter().rev() {
+            for (q, parent) in run.pairs().rev() {
                 let h_q = *h_row(q);
                 add_product::<F, N>(h_row(parent), &h_q, &u);
             }
@@ -929,15 +989,16 @@ impl LaneWork {
         // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
         // Two interleaved partial sums per axis halve the chain of dependent multiply-adds.
         let mut c = [[0.0; N]; 3];
-        for (sum, pairs) in c.iter_mut().zip(&model.by_axis) {
+        for (sum, runs) in c.iter_mut().zip(&model.axis_runs) {
             let mut odd = [0.0; N];
-            let (twos, last) = pairs.as_chunks::<2>();
-            for [(p, parent), (p_next, parent_next)] in twos {
-                add_product::<F, N>(sum, h_row(*p), group.monomial(*parent));
-                add_product::<F, N>(&mut odd, h_row(*p_next), group.monomial(*parent_next));
-            }
-            for &(p, parent) in last {
-                add_product::<F, N>(sum, h_row(p), group.monomial(parent));
+            for run in runs {
+                let mut pairs = run.pairs();
+                while let Some((p, parent)) = pairs.next() {
+                    add_product::<F, N>(sum, h_row(p), group.monomial(parent));
+                    if let Some((p_next, parent_next)) = pairs.next() {
+                        add_product::<F, N>(&mut odd, h_row(p_next), group.monomial(parent_next));
+                    }
+                }
             }
             for (s, o) in sum.iter_mut().zip(odd) {
                 *s += o;
@@ -1060,15 +1121,15 @@ pub(crate) trait MulAdd {
     /// of k; the same values bit for bit as [`radial_values`].
     fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]);
 
-    /// For each basic moment (m, p) of `terms`, add one group's products f_l P_p,l to its [`DOT_LANES`]
+    /// For each basic moment (m, p) of the `runs`, add one group's products f_l P_p,l to its [`DOT_LANES`]
     /// partial sums: lanes 0–7 of the group, then lanes 8–15 (the same sums bit for bit as
     /// [`add_group_products`]).
     ///
     /// # Safety
-    /// Every (m, p) of `terms` has m < partial.len() and p < block.len().
+    /// Every run has a + len ≤ partial.len() and b + len ≤ block.len().
     unsafe fn add_group_products(
         partial: &mut [[f64; DOT_LANES]],
-        terms: &[(usize, usize)],
+        runs: &[Run],
         f: &[f64; LANES],
         block: &[[f64; LANES]],
     );
@@ -1095,11 +1156,11 @@ impl MulAdd for Separate {
     #[inline(always)]
     unsafe fn add_group_products(
         partial: &mut [[f64; DOT_LANES]],
-        terms: &[(usize, usize)],
+        runs: &[Run],
         f: &[f64; LANES],
         block: &[[f64; LANES]],
     ) {
-        add_group_products(partial, terms, f, block);
+        add_group_products(partial, runs, f, block);
     }
 }
 
@@ -1127,7 +1188,7 @@ impl MulAdd for Fused {
         unsafe {
             let (e_lanes, de_lanes) = (_mm256_set1_pd(e), _mm256_set1_pd(de));
             let ds_dr_lanes = _mm256_set1_pd(neighbour.ds_dr);
-            for chunk in (0..width).step_by(RADIAL_CHUNK) {
+            for chunk in (0..width / RADIAL_CHUNK).map(|c| c * RADIAL_CHUNK) {
                 let (mut value, mut derivative) = (_mm256_setzero_pd(), _mm256_setzero_pd());
                 for (k, (t, dt)) in chebyshev.column(neighbour.j).enumerate() {
                     let c = _mm256_loadu_pd(coefficients.as_ptr().add(k * width + chunk));
@@ -1147,14 +1208,15 @@ impl MulAdd for Fused {
     #[inline(always)]
     unsafe fn add_group_products(
         partial: &mut [[f64; DOT_LANES]],
-        terms: &[(usize, usize)],
+        runs: &[Run],
         f: &[f64; LANES],
         block: &[[f64; LANES]],
     ) {
         use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_storeu_pd};
         // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
-        // (`Mtp::compute_block_avx2`), on CPUs that have them; m < partial.len() and p < block.len() (the
-        // caller's contract); every load and store reads or writes 4 values of a row of 8 or 16.
+        // (`Mtp::compute_block_avx2`), on CPUs that have them; a + len ≤ partial.len() and b + len ≤
+        // block.len() (the caller's contract); every load and store reads or writes 4 values of a row of
+        // 8 or 16.
         unsafe {
             let f = [
                 _mm256_loadu_pd(f.as_ptr()),
@@ -1162,18 +1224,18 @@ impl MulAdd for Fused {
                 _mm256_loadu_pd(f[8..].as_ptr()),
                 _mm256_loadu_pd(f[12..].as_ptr()),
             ];
-            for &(m, p) in terms {
-                let (sum, x) = (
-                    partial.get_unchecked_mut(m).as_mut_ptr(),
-                    block.get_unchecked(p).as_ptr(),
-                );
-                let (mut low, mut high) = (_mm256_loadu_pd(sum), _mm256_loadu_pd(sum.add(4)));
-                low = _mm256_add_pd(low, _mm256_mul_pd(f[0], _mm256_loadu_pd(x)));
-                high = _mm256_add_pd(high, _mm256_mul_pd(f[1], _mm256_loadu_pd(x.add(4))));
-                low = _mm256_add_pd(low, _mm256_mul_pd(f[2], _mm256_loadu_pd(x.add(8))));
-                high = _mm256_add_pd(high, _mm256_mul_pd(f[3], _mm256_loadu_pd(x.add(12))));
-                _mm256_storeu_pd(sum, low);
-                _mm256_storeu_pd(sum.add(4), high);
+            for run in runs {
+                let (sums, rows) = (partial.as_mut_ptr().add(run.a), block.as_ptr().add(run.b));
+                for i in 0..run.len {
+                    let (sum, x) = ((*sums.add(i)).as_mut_ptr(), (*rows.add(i)).as_ptr());
+                    let (mut low, mut high) = (_mm256_loadu_pd(sum), _mm256_loadu_pd(sum.add(4)));
+                    low = _mm256_add_pd(low, _mm256_mul_pd(f[0], _mm256_loadu_pd(x)));
+                    high = _mm256_add_pd(high, _mm256_mul_pd(f[1], _mm256_loadu_pd(x.add(4))));
+                    low = _mm256_add_pd(low, _mm256_mul_pd(f[2], _mm256_loadu_pd(x.add(8))));
+                    high = _mm256_add_pd(high, _mm256_mul_pd(f[3], _mm256_loadu_pd(x.add(12))));
+                    _mm256_storeu_pd(sum, low);
+                    _mm256_storeu_pd(sum.add(4), high);
+                }
             }
         }
     }
@@ -1350,21 +1412,20 @@ fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut 
     }
 }
 
-/// For each basic moment (m, p) of `terms`, partial[m][l] += f_l P_p,l for the lanes l of the first half
-/// of the group, then partial[m][l] += f_{8+l} P_p,8+l (no fused multiply-adds: the same sums on every
-/// kernel).
+/// For each basic moment (m, p) of the `runs`, partial[m][l] += f_l P_p,l for the lanes l of the first
+/// half of the group, then partial[m][l] += f_{8+l} P_p,8+l (no fused multiply-adds: the same sums on
+/// every kernel).
 #[inline(always)]
-fn add_group_products(
-    partial: &mut [[f64; DOT_LANES]],
-    terms: &[(usize, usize)],
-    f: &[f64; LANES],
-    block: &[[f64; LANES]],
-) {
-    for &(m, p) in terms {
-        let (sum, x) = (&mut partial[m], &block[p]);
-        for half in [0, DOT_LANES] {
-            for l in 0..DOT_LANES {
-                sum[l] += f[half + l] * x[half + l];
+fn add_group_products(partial: &mut [[f64; DOT_LANES]], runs: &[Run], f: &[f64; LANES], block: &[[f64; LANES]]) {
+    for run in runs {
+        for (sum, x) in partial[run.a..run.a + run.len]
+            .iter_mut()
+            .zip(&block[run.b..run.b + run.len])
+        {
+            for half in [0, DOT_LANES] {
+                for l in 0..DOT_LANES {
+                    sum[l] += f[half + l] * x[half + l];
+                }
             }
         }
     }
@@ -1387,37 +1448,50 @@ fn group_monomials(model: &Model, unit: &[[f64; LANES]; 3], block: &mut [[f64; L
     assert_eq!(block.len(), model.monomials.len(), "a block of every monomial");
     block[0] = [1.0; LANES];
     let rows = block.as_mut_ptr();
-    for &(axis, first, end) in &model.edge_runs {
-        // SAFETY: axis < 3, and parent < q < P = block.len() (checked in `Model::new`).
-        let u = unsafe { *unit.get_unchecked(axis) };
-        for &(q, parent) in &model.edges[first..end] {
-            unsafe { *rows.add(q) = mul(&u, &*rows.add(parent)) };
+    for &(axis, run) in &model.monomial_runs {
+        // SAFETY: axis < 3; each run's parents come before its first q, and q < P = block.len() (checked
+        // in `Model::new`): the rows read were written before, and none of them is written here.
+        unsafe {
+            let u = *unit.get_unchecked(axis);
+            let (to, from) = (rows.add(run.a), rows.add(run.b));
+            for i in 0..run.len {
+                *to.add(i) = mul(&u, &*from.add(i));
+            }
         }
     }
 }
 
-/// The edges (q, parent) of the monomials ([`Model::edges`]), from `parents` ((q, axis, parent) of every
-/// monomial q > 0), ordered by degree and axis, and their runs (axis, first, end) on one axis; checks that every parent comes before its child (the kernels read the
-/// rows along the edges without bounds checks).
-fn edge_runs(monomials: &[Monomial], parents: &[(usize, usize, usize)]) -> (Vec<(usize, usize)>, Vec<EdgeRun>) {
-    let mut ordered = parents.to_vec();
-    ordered.sort_by(|a, b| {
+/// The edges (q, parent) of the monomials q > 0 ([`Model::monomial_runs`]) as runs on one axis and one
+/// degree, ordered by degree and axis; checks that each run's parents all come before its first monomial
+/// (the kernels read the rows along the runs without bounds checks, and rely on that order).
+fn monomial_runs(monomials: &[Monomial]) -> Vec<(usize, Run)> {
+    let mut edges: Vec<(usize, usize, usize)> = monomials
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(q, mono)| (q, mono.parent.0, mono.parent.1))
+        .collect();
+    edges.sort_by(|a, b| {
         (monomials[a.0].degree, a.1, a.0)
             .partial_cmp(&(monomials[b.0].degree, b.1, b.0))
             .expect("finite degrees")
     });
-    let mut runs: Vec<EdgeRun> = Vec::new();
-    for (e, &(q, axis, parent)) in ordered.iter().enumerate() {
+    let mut all: Vec<(usize, Run)> = Vec::new();
+    for same in edges.chunk_by(|x, y| x.1 == y.1 && monomials[x.0].degree == monomials[y.0].degree) {
+        let axis = same[0].1;
+        all.extend(
+            runs(same.iter().map(|&(q, _, parent)| (q, parent)))
+                .into_iter()
+                .map(|run| (axis, run)),
+        );
+    }
+    for &(axis, run) in &all {
         assert!(
-            parent < q && q < monomials.len() && axis < 3 && monomials[parent].degree < monomials[q].degree,
+            axis < 3 && run.b + run.len <= run.a && run.a + run.len <= monomials.len(),
             "monomial edges out of order"
         );
-        match runs.last_mut() {
-            Some(run) if run.0 == axis && monomials[ordered[run.1].0].degree == monomials[q].degree => run.2 = e + 1,
-            _ => runs.push((axis, e, e + 1)),
-        }
     }
-    (ordered.iter().map(|&(q, _, parent)| (q, parent)).collect(), runs)
+    all
 }
 
 /// `v` with length `len`, its old values kept (for tables that are then overwritten in full).
@@ -1475,17 +1549,32 @@ mod tests {
         let radial = scattered(groups * LANES, 1);
         let values = scattered(groups * monomials * LANES, 2);
         let table: Vec<[f64; LANES]> = values.as_chunks::<LANES>().0.to_vec();
-        let terms: Vec<(usize, usize)> = (0..monomials).map(|p| (monomials - 1 - p, p)).collect();
-        let mut partial = vec![[0.0; DOT_LANES]; monomials];
-        for (f, block) in radial.as_chunks::<LANES>().0.iter().zip(table.chunks_exact(monomials)) {
-            add_group_products(&mut partial, &terms, f, block);
+        // Moment m on monomial P − 1 − m (runs of one), then moment m on monomial m (one run).
+        let reversed: Vec<(usize, usize)> = (0..monomials).map(|p| (monomials - 1 - p, p)).collect();
+        let in_order: Vec<(usize, usize)> = (0..monomials).map(|p| (p, p)).collect();
+        for (terms, run_count) in [(reversed, monomials), (in_order, 1)] {
+            let terms_runs = runs(terms.iter().copied());
+            assert_eq!(terms_runs.len(), run_count);
+            let mut partial = vec![[0.0; DOT_LANES]; monomials];
+            for (f, block) in radial.as_chunks::<LANES>().0.iter().zip(table.chunks_exact(monomials)) {
+                add_group_products(&mut partial, &terms_runs, f, block);
+            }
+            for &(m, p) in &terms {
+                let expected: f64 = (0..groups * LANES)
+                    .map(|j| radial[j] * table[j / LANES * monomials + p][j % LANES])
+                    .sum();
+                assert!((dot_finish(&partial[m]) - expected).abs() < 1e-13, "monomial {p}");
+            }
         }
-        for &(m, p) in &terms {
-            let expected: f64 = (0..groups * LANES)
-                .map(|j| radial[j] * table[j / LANES * monomials + p][j % LANES])
-                .sum();
-            assert!((dot_finish(&partial[m]) - expected).abs() < 1e-13, "monomial {p}");
-        }
+    }
+
+    #[test]
+    fn runs_cover_the_pairs_in_order() {
+        let pairs = [(0, 5), (1, 6), (2, 8), (5, 9), (6, 10), (7, 11)];
+        let found = runs(pairs);
+        let expected = [(0, 5, 2), (2, 8, 1), (5, 9, 3)].map(|(a, b, len)| Run { a, b, len });
+        assert_eq!(found, expected);
+        assert_eq!(found.iter().flat_map(|r| r.pairs()).collect::<Vec<_>>(), pairs);
     }
 
     #[test]

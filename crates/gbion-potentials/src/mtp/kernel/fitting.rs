@@ -366,7 +366,7 @@ impl FitWork {
             let (monomial, monomial_rate) = (&self.monomial[tables.clone()], &self.monomial_rate[tables]);
             for mu in 0..model.radial_count {
                 let (mut alpha, mut weight) = ([0.0; LANES], [0.0; LANES]);
-                for &(m, p) in &model.by_radial[model.by_radial_start[mu]..model.by_radial_start[mu + 1]] {
+                for (m, p) in model.radial_terms(mu) {
                     let (l, l_dot) = (self.adjoint[m], self.adjoint_tangent[m]);
                     add_scaled::<Separate, LANES>(&mut alpha, l, &monomial[p]);
                     add_scaled::<Separate, LANES>(&mut alpha, l_dot, &monomial_rate[p]);
