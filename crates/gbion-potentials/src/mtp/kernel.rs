@@ -86,8 +86,6 @@ pub(crate) struct Model {
     /// a = q, b = parent, ordered by the degree of q and then by axis (each run on one axis and one degree,
     /// its parents all below its first q; checked in [`Model::new`]).
     monomial_runs: Vec<(usize, Run)>,
-    /// The runs of `monomial_runs` on each axis.
-    axis_runs: [Vec<Run>; 3],
     /// Products (i1, i2, multiplicity, i3).
     products: Vec<(usize, usize, f64, usize)>,
     /// Where each moment k enters the products, for the reverse sweep: (i3, other factor, multiplicity) of
@@ -203,7 +201,6 @@ impl Model {
             "basic moments beyond the tables"
         );
         let monomial_runs = monomial_runs(&monomials);
-        let axis_runs = [0, 1, 2].map(|d| monomial_runs.iter().filter(|run| run.0 == d).map(|run| run.1).collect());
         let products: Vec<(usize, usize, f64, usize)> = p
             .alpha_index_times
             .iter()
@@ -248,7 +245,6 @@ impl Model {
             radial_runs,
             radial_runs_start,
             monomial_runs,
-            axis_runs,
             products,
             uses,
             uses_start,
@@ -977,32 +973,19 @@ impl LaneWork {
             add_product::<F, N>(&mut a, group.radial_derivative(mu), &s);
         }
         // From the last monomial down, each P̄_q is final (its children, of higher degree, come later in
-        // the runs) and is pushed into its parent's.
+        // the runs): it is pushed into its parent's, and C_axis += P̄_q P_parent (each run on one axis, its
+        // sum in registers).
+        let mut c = [[0.0; N]; 3];
         for &(axis, run) in model.monomial_runs.iter().rev() {
             // SAFETY: axis < 3 (checked in `Model::new`).
-            let u = unsafe { *unit.get_unchecked(axis) };
+            let (u, sum) = unsafe { (*unit.get_unchecked(axis), c.get_unchecked_mut(axis)) };
+            let mut c_axis = *sum;
             for (q, parent) in run.pairs().rev() {
                 let h_q = *h_row(q);
                 add_product::<F, N>(h_row(parent), &h_q, &u);
+                add_product::<F, N>(&mut c_axis, &h_q, group.monomial(parent));
             }
-        }
-        // Plain loops, not closures: a closure is compiled apart, without the caller's target features.
-        // Two interleaved partial sums per axis halve the chain of dependent multiply-adds.
-        let mut c = [[0.0; N]; 3];
-        for (sum, runs) in c.iter_mut().zip(&model.axis_runs) {
-            let mut odd = [0.0; N];
-            for run in runs {
-                let mut pairs = run.pairs();
-                while let Some((p, parent)) = pairs.next() {
-                    add_product::<F, N>(sum, h_row(p), group.monomial(parent));
-                    if let Some((p_next, parent_next)) = pairs.next() {
-                        add_product::<F, N>(&mut odd, h_row(p_next), group.monomial(parent_next));
-                    }
-                }
-            }
-            for (s, o) in sum.iter_mut().zip(odd) {
-                *s += o;
-            }
+            *sum = c_axis;
         }
         let mut gradient = [[0.0; 3]; N];
         for (l, g) in gradient.iter_mut().enumerate() {
