@@ -449,9 +449,6 @@ pub(crate) struct SiteWork {
     /// Chebyshev values and derivatives, [k][j] (one neighbour's [k] in the MC and fitting paths).
     chebyshev: Vec<f64>,
     chebyshev_derivative: Vec<f64>,
-    /// f_μ and f'_μ by neighbour, [j][μ] (radial_width values per neighbour), in [`Self::radial_tables`].
-    neighbour_radial: Vec<f64>,
-    neighbour_radial_derivative: Vec<f64>,
     /// All moments and dE/dM.
     pub moments: Vec<f64>,
     moment_grad: Vec<f64>,
@@ -611,40 +608,19 @@ impl SiteWork {
             &mut self.chebyshev,
             &mut self.chebyshev_derivative,
         );
-        let chebyshev = ChebyshevRows::new(model, [&self.chebyshev, &self.chebyshev_derivative], count);
-        // ds/dr, multiplied rather than divided per value.
-        let ds_dr = 2.0 / (model.max_dist - model.min_dist);
-        let width = model.radial_width;
-        resize(&mut self.neighbour_radial, count * width);
-        resize(&mut self.neighbour_radial_derivative, count * width);
-        let by_neighbour = self
-            .neighbour_radial
-            .chunks_exact_mut(width)
-            .zip(self.neighbour_radial_derivative.chunks_exact_mut(width));
-        for (j, ((&r, &kind), (values, derivatives))) in self.distance[..count]
-            .iter()
-            .zip(&self.kind)
-            .zip(by_neighbour)
-            .enumerate()
-        {
-            let neighbour = RadialPoint {
-                coefficients: model.radial_vectors(centre, kind),
-                chebyshev: &chebyshev,
-                j,
-                envelope: model.envelope(r),
-                ds_dr,
-            };
-            F::radial_values(&neighbour, values, derivatives);
-        }
-        // [j][μ] → [μ][j], the padding neighbours' f_μ = f'_μ = 0.
-        for (table, by_neighbour) in [
-            (&mut self.radial, &self.neighbour_radial),
-            (&mut self.radial_derivative, &self.neighbour_radial_derivative),
-        ] {
-            for (mu, row) in table.chunks_exact_mut(n.max(1)).enumerate() {
-                for (x, values) in row.iter_mut().zip(by_neighbour.chunks_exact(width)) {
-                    *x = values[mu];
-                }
+        let site = RadialSite {
+            model,
+            centre,
+            kinds: &self.kind,
+            distance: &self.distance,
+            chebyshev: ChebyshevRows::new(model, [&self.chebyshev, &self.chebyshev_derivative], n),
+            // ds/dr, multiplied rather than divided per value.
+            ds_dr: 2.0 / (model.max_dist - model.min_dist),
+        };
+        F::radial_rows(&site, &mut self.radial, &mut self.radial_derivative);
+        // The padding neighbours' f_μ = f'_μ = 0.
+        for table in [&mut self.radial, &mut self.radial_derivative] {
+            for row in table.chunks_exact_mut(n.max(1)) {
                 row[count..].fill(0.0);
             }
         }
@@ -1099,10 +1075,11 @@ fn assert_row(row: usize, rows: usize) {
 pub(crate) trait MulAdd {
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
 
-    /// f_μ and f'_μ (μ < radial_width) of one neighbour into `values` and `derivatives`:
-    /// f_μ = (Σ_k c_kμ T_k) e and f'_μ = (Σ_k c_kμ T'_k) (ds/dr) e + (Σ_k c_kμ T_k) e', the sums in order
-    /// of k; the same values bit for bit as [`radial_values`].
-    fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]);
+    /// f_μ and f'_μ of every neighbour j < count of a site into `radial[μ · stride + j]` and
+    /// `radial_derivative[μ · stride + j]` (μ < radial_count; lanes from count up to the next multiple of
+    /// 4 may be written too): f_μ = (Σ_k c_kμ T_k) e and f'_μ = (Σ_k c_kμ T'_k) (ds/dr) e + (Σ_k c_kμ T_k) e',
+    /// the sums in order of k; the same values bit for bit as [`radial_rows`].
+    fn radial_rows(site: &RadialSite, radial: &mut [f64], radial_derivative: &mut [f64]);
 
     /// For each basic moment (m, p) of the `runs`, add one group's products f_l P_p,l to its [`DOT_LANES`]
     /// partial sums: lanes 0–7 of the group, then lanes 8–15 (the same sums bit for bit as
@@ -1132,8 +1109,8 @@ impl MulAdd for Separate {
     }
 
     #[inline(always)]
-    fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
-        radial_values(neighbour, values, derivatives);
+    fn radial_rows(site: &RadialSite, radial: &mut [f64], radial_derivative: &mut [f64]) {
+        radial_rows(site, radial, radial_derivative);
     }
 
     #[inline(always)]
@@ -1154,34 +1131,73 @@ impl MulAdd for Fused {
         a.mul_add(b, c)
     }
 
-    /// [`radial_values`] with each chunk of [`RADIAL_CHUNK`] radial functions in an AVX register.
+    /// [`radial_rows`] four neighbours at a time, each chunk of [`RADIAL_CHUNK`] radial functions of a
+    /// neighbour in an AVX register; the four registers of a chunk transposed (μ by neighbour) are stored
+    /// as rows.
     #[inline(always)]
-    fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
+    fn radial_rows(site: &RadialSite, radial: &mut [f64], radial_derivative: &mut [f64]) {
         use std::arch::x86_64::{
             _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
         };
-        let (coefficients, chebyshev, (e, de)) = (neighbour.coefficients, neighbour.chebyshev, neighbour.envelope);
-        let (width, size) = (values.len(), chebyshev.size);
-        assert!(
-            width.is_multiple_of(RADIAL_CHUNK) && derivatives.len() == width && coefficients.len() == size * width,
-            "radial tables of unequal widths"
+        let (model, chebyshev) = (site.model, &site.chebyshev);
+        let (width, size, stride, rows) = (
+            model.radial_width,
+            model.basis_size,
+            chebyshev.stride,
+            model.radial_count,
         );
-        // SAFETY: AVX2 (as in `add_group_products`); every load and store reads or writes RADIAL_CHUNK values at
-        // k · width + chunk < size · width = coefficients.len() and chunk < width (checked above).
-        unsafe {
-            let (e_lanes, de_lanes) = (_mm256_set1_pd(e), _mm256_set1_pd(de));
-            let ds_dr_lanes = _mm256_set1_pd(neighbour.ds_dr);
-            for chunk in (0..width / RADIAL_CHUNK).map(|c| c * RADIAL_CHUNK) {
-                let (mut value, mut derivative) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-                for (k, (t, dt)) in chebyshev.column(neighbour.j).enumerate() {
-                    let c = _mm256_loadu_pd(coefficients.as_ptr().add(k * width + chunk));
-                    value = _mm256_add_pd(value, _mm256_mul_pd(c, _mm256_set1_pd(t)));
-                    derivative = _mm256_add_pd(derivative, _mm256_mul_pd(c, _mm256_set1_pd(dt)));
+        let count = site.kinds.len();
+        assert!(
+            width.is_multiple_of(RADIAL_CHUNK)
+                && rows <= width
+                && count.next_multiple_of(4) <= stride
+                && site.distance.len() >= stride
+                && radial.len() >= rows * stride
+                && radial_derivative.len() >= rows * stride,
+            "radial tables shorter than the site's rows"
+        );
+        let ds_dr = site.ds_dr;
+        for first in (0..count.div_ceil(4)).map(|quad| 4 * quad) {
+            // Lanes beyond the neighbours take the last neighbour's coefficients and their own padding
+            // distance (max_dist: e = e' = 0).
+            let lanes: [usize; 4] = [0, 1, 2, 3].map(|l| first + l);
+            let coefficients = lanes.map(|j| site.coefficients(j.min(count - 1)).as_ptr());
+            let envelope = lanes.map(|j| model.envelope(site.distance[j]));
+            // SAFETY: AVX2 (as in `add_group_products`); the coefficient loads read RADIAL_CHUNK values at
+            // k · width + chunk < size · width (the length of a pair's coefficients); the Chebyshev reads
+            // are at k · stride + first + l < size · stride (first + 4 ≤ stride, checked above, and the
+            // rows' length checked in `ChebyshevRows::new`); the stores write rows μ < rows at
+            // μ · stride + first .. + 4 ≤ rows · stride.
+            unsafe {
+                for chunk in (0..width / RADIAL_CHUNK).map(|c| c * RADIAL_CHUNK) {
+                    let (mut value, mut derivative) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
+                    for k in 0..size {
+                        let at = k * stride + first;
+                        let (t, dt) = (
+                            chebyshev.values.as_ptr().add(at),
+                            chebyshev.derivatives.as_ptr().add(at),
+                        );
+                        for l in 0..4 {
+                            let c = _mm256_loadu_pd(coefficients[l].add(k * width + chunk));
+                            value[l] = _mm256_add_pd(value[l], _mm256_mul_pd(c, _mm256_set1_pd(*t.add(l))));
+                            derivative[l] = _mm256_add_pd(derivative[l], _mm256_mul_pd(c, _mm256_set1_pd(*dt.add(l))));
+                        }
+                    }
+                    let (mut f, mut df) = (value, derivative);
+                    for l in 0..4 {
+                        let (e, de) = (_mm256_set1_pd(envelope[l].0), _mm256_set1_pd(envelope[l].1));
+                        let along = _mm256_mul_pd(_mm256_mul_pd(derivative[l], _mm256_set1_pd(ds_dr)), e);
+                        df[l] = _mm256_add_pd(along, _mm256_mul_pd(value[l], de));
+                        f[l] = _mm256_mul_pd(value[l], e);
+                    }
+                    for (table, by_neighbour) in [(&mut *radial, f), (&mut *radial_derivative, df)] {
+                        for (i, row) in transpose4(by_neighbour).into_iter().enumerate() {
+                            if chunk + i < rows {
+                                _mm256_storeu_pd(table.as_mut_ptr().add((chunk + i) * stride + first), row);
+                            }
+                        }
+                    }
                 }
-                let along = _mm256_mul_pd(_mm256_mul_pd(derivative, ds_dr_lanes), e_lanes);
-                let df = _mm256_add_pd(along, _mm256_mul_pd(value, de_lanes));
-                _mm256_storeu_pd(derivatives.as_mut_ptr().add(chunk), df);
-                _mm256_storeu_pd(values.as_mut_ptr().add(chunk), _mm256_mul_pd(value, e_lanes));
             }
         }
     }
@@ -1221,6 +1237,35 @@ impl MulAdd for Fused {
                 }
             }
         }
+    }
+}
+
+/// The 4 × 4 matrix of four AVX registers (rows) transposed: result i holds lane i of each row.
+///
+/// # Safety
+/// AVX (inlined into functions compiled with the avx2 target feature).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn transpose4(rows: [std::arch::x86_64::__m256d; 4]) -> [std::arch::x86_64::__m256d; 4] {
+    use std::arch::x86_64::{_mm256_permute2f128_pd, _mm256_unpackhi_pd, _mm256_unpacklo_pd};
+    // (r0[0] r1[0] r0[2] r1[2]), (r0[1] r1[1] r0[3] r1[3]), and the same of rows 2 and 3; then the low
+    // and the high halves joined.
+    // SAFETY: AVX (the caller's contract).
+    unsafe {
+        let (low01, high01) = (
+            _mm256_unpacklo_pd(rows[0], rows[1]),
+            _mm256_unpackhi_pd(rows[0], rows[1]),
+        );
+        let (low23, high23) = (
+            _mm256_unpacklo_pd(rows[2], rows[3]),
+            _mm256_unpackhi_pd(rows[2], rows[3]),
+        );
+        [
+            _mm256_permute2f128_pd::<0x20>(low01, low23),
+            _mm256_permute2f128_pd::<0x20>(high01, high23),
+            _mm256_permute2f128_pd::<0x31>(low01, low23),
+            _mm256_permute2f128_pd::<0x31>(high01, high23),
+        ]
     }
 }
 
@@ -1366,32 +1411,45 @@ impl<'a> ChebyshevRows<'a> {
     }
 }
 
-/// What [`MulAdd::radial_values`] needs of one neighbour.
-#[derive(Clone, Copy)]
-pub(crate) struct RadialPoint<'a> {
-    /// The coefficient vectors c[t_i][t_j][k][μ] of its type pair (K · radial_width values).
-    coefficients: &'a [f64],
-    /// The site's Chebyshev rows, and the neighbour's index j in them.
-    chebyshev: &'a ChebyshevRows<'a>,
-    j: usize,
-    /// The envelope e(r) and de/dr at its distance, and ds/dr.
-    envelope: (f64, f64),
+/// What [`MulAdd::radial_rows`] needs of a site.
+pub(crate) struct RadialSite<'a> {
+    model: &'a Model,
+    /// The centre's type and its neighbours' (J values).
+    centre: usize,
+    kinds: &'a [usize],
+    /// The neighbours' distances, padded with max_dist to the rows' length.
+    distance: &'a [f64],
+    /// T_k and T'_k of every lane of the rows.
+    chebyshev: ChebyshevRows<'a>,
+    /// ds/dr = 2/(max_dist − min_dist).
     ds_dr: f64,
 }
 
-/// f_μ and f'_μ of one neighbour ([`MulAdd::radial_values`]), one radial function at a time.
+impl RadialSite<'_> {
+    /// The coefficient vectors c[t_i][t_j][k][μ] of neighbour j's type pair (K · radial_width values).
+    #[inline(always)]
+    fn coefficients(&self, j: usize) -> &[f64] {
+        self.model.radial_vectors(self.centre, self.kinds[j])
+    }
+}
+
+/// f_μ and f'_μ of every neighbour ([`MulAdd::radial_rows`]), one neighbour and one radial function at a
+/// time.
 #[inline(always)]
-fn radial_values(neighbour: &RadialPoint, values: &mut [f64], derivatives: &mut [f64]) {
-    let (width, (e, de)) = (values.len(), neighbour.envelope);
-    for (mu, (f, df)) in values.iter_mut().zip(derivatives.iter_mut()).enumerate() {
-        let (mut value, mut derivative) = (0.0, 0.0);
-        for (k, (t, dt)) in neighbour.chebyshev.column(neighbour.j).enumerate() {
-            let c = neighbour.coefficients[k * width + mu];
-            value += c * t;
-            derivative += c * dt;
+fn radial_rows(site: &RadialSite, radial: &mut [f64], radial_derivative: &mut [f64]) {
+    let (model, stride) = (site.model, site.chebyshev.stride);
+    for (j, &r) in site.distance[..site.kinds.len()].iter().enumerate() {
+        let (coefficients, (e, de)) = (site.coefficients(j), model.envelope(r));
+        for mu in 0..model.radial_count {
+            let (mut value, mut derivative) = (0.0, 0.0);
+            for (k, (t, dt)) in site.chebyshev.column(j).enumerate() {
+                let c = coefficients[k * model.radial_width + mu];
+                value += c * t;
+                derivative += c * dt;
+            }
+            radial_derivative[mu * stride + j] = derivative * site.ds_dr * e + value * de;
+            radial[mu * stride + j] = value * e;
         }
-        *df = derivative * neighbour.ds_dr * e + value * de;
-        *f = value * e;
     }
 }
 
