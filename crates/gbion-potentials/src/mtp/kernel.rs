@@ -520,10 +520,17 @@ impl SiteWork {
         for mu in 0..model.radial_count {
             let runs = &model.radial_runs[model.radial_runs_start[mu]..model.radial_runs_start[mu + 1]];
             let (row, _) = self.radial[mu * n..(mu + 1) * n].as_chunks::<LANES>();
-            for (f, block) in row.iter().zip(self.monomial.chunks_exact(monomials)) {
+            for (g, (f, block)) in row.iter().zip(self.monomial.chunks_exact(monomials)).enumerate() {
+                let sums = &mut self.partial_sums;
                 // SAFETY: the runs of basic moments {μ, p} have m < B = partial_sums.len() and p < P =
                 // block.len() (checked in `Model::new`).
-                unsafe { F::add_group_products(&mut self.partial_sums, runs, f, block) };
+                unsafe {
+                    match group_width(self.count - g * LANES) {
+                        QUARTER_LANES => F::add_group_products::<QUARTER_LANES>(sums, runs, f, block),
+                        HALF_LANES => F::add_group_products::<HALF_LANES>(sums, runs, f, block),
+                        _ => F::add_group_products::<LANES>(sums, runs, f, block),
+                    }
+                }
             }
         }
         for (moment, partial) in self.moments.iter_mut().zip(&self.partial_sums) {
@@ -571,13 +578,21 @@ impl SiteWork {
                 stride,
                 first,
             );
-            // A last group with at most half its lanes in use runs on that half only.
-            if n - first <= HALF_LANES {
-                let g = lanes.gradient::<F, HALF_LANES>(model, &self.moment_grad, &group, &self.unit, &self.distance);
-                self.gradient.extend_from_slice(&g[..n - first]);
-            } else {
-                let g = lanes.gradient::<F, LANES>(model, &self.moment_grad, &group, &self.unit, &self.distance);
-                self.gradient.extend_from_slice(&g[..LANES.min(n - first)]);
+            let (grad, unit, distance) = (&self.moment_grad, &self.unit, &self.distance);
+            let used = LANES.min(n - first);
+            match group_width(n - first) {
+                QUARTER_LANES => {
+                    let g = lanes.gradient::<F, QUARTER_LANES>(model, grad, &group, unit, distance);
+                    self.gradient.extend_from_slice(&g[..used]);
+                }
+                HALF_LANES => {
+                    let g = lanes.gradient::<F, HALF_LANES>(model, grad, &group, unit, distance);
+                    self.gradient.extend_from_slice(&g[..used]);
+                }
+                _ => {
+                    let g = lanes.gradient::<F, LANES>(model, grad, &group, unit, distance);
+                    self.gradient.extend_from_slice(&g[..used]);
+                }
             }
         }
     }
@@ -632,7 +647,12 @@ impl SiteWork {
         let monomials = model.monomials.len();
         self.monomial.resize(self.stride / LANES * monomials, [0.0; LANES]);
         for (g, block) in self.monomial.chunks_exact_mut(monomials).enumerate() {
-            group_monomials(model, &unit_lanes(&self.unit, g * LANES), block);
+            let first = g * LANES;
+            match group_width(self.count - first) {
+                QUARTER_LANES => group_monomials::<QUARTER_LANES>(model, &unit_lanes(&self.unit, first), block),
+                HALF_LANES => group_monomials::<HALF_LANES>(model, &unit_lanes(&self.unit, first), block),
+                _ => group_monomials::<LANES>(model, &unit_lanes(&self.unit, first), block),
+            }
         }
     }
 
@@ -871,9 +891,24 @@ const DOT_LANES: usize = 8;
 /// overhead per neighbour (index loads, bounds checks) for the same arithmetic.
 const LANES: usize = 16;
 
-/// The lanes of the half group that ends a site's neighbours when no more are left (see
-/// [`SiteWork::neighbour_gradient`]).
+/// The lanes of a half and a quarter group, on which a site's last group of neighbours runs when no
+/// more are left ([`group_width`]).
 const HALF_LANES: usize = LANES / 2;
+const QUARTER_LANES: usize = LANES / 4;
+
+/// The lanes a group runs on when `left` neighbours are left from its first: a quarter or a half group
+/// when they fit, else a whole one (the LSTZ0.75 cell's 48.2 neighbours per site take 50.5 lanes rather
+/// than 58.4 in whole groups).
+#[inline(always)]
+fn group_width(left: usize) -> usize {
+    if left <= QUARTER_LANES {
+        QUARTER_LANES
+    } else if left <= HALF_LANES {
+        HALF_LANES
+    } else {
+        LANES
+    }
+}
 
 /// The tables of [`LaneWork::gradient`], one row of [`LANES`] neighbours per quantity.
 #[derive(Default)]
@@ -888,8 +923,8 @@ impl LaneWork {
     /// P_q = u_axis · P_p (from the last monomial down, P̄_p = h_p + Σ_{children q} u_axis P̄_q, then
     /// C_axis = Σ_q P̄_q P_p); and B = u·C by Euler's relation.
     ///
-    /// Runs on the first N lanes of the group (N = [`LANES`], or [`HALF_LANES`] for a last group with no
-    /// more neighbours); `unit` and `distance` are the site's rows. The rows h_p and dE/dM_m are read
+    /// Runs on the first N lanes of the group (N = [`LANES`], or fewer for a last group, see
+    /// [`group_width`]); `unit` and `distance` are the site's rows. The rows h_p and dE/dM_m are read
     /// without bounds checks: `h` and `moment_grad` are checked to hold P rows and the B basic moments,
     /// and the indices come from the model's tables (monomial indices below P, basic moments below B).
     #[inline(always)]
@@ -1081,13 +1116,13 @@ pub(crate) trait MulAdd {
     /// the sums in order of k; the same values bit for bit as [`radial_rows`].
     fn radial_rows(site: &RadialSite, radial: &mut [f64], radial_derivative: &mut [f64]);
 
-    /// For each basic moment (m, p) of the `runs`, add one group's products f_l P_p,l to its [`DOT_LANES`]
-    /// partial sums: lanes 0–7 of the group, then lanes 8–15 (the same sums bit for bit as
-    /// [`add_group_products`]).
+    /// For each basic moment (m, p) of the `runs`, add the products f_l P_p,l of the group's first N lanes
+    /// (N = 4, 8 or 16; the others are padding, f = 0) to its [`DOT_LANES`] partial sums: lane l to sum
+    /// l mod 8, lanes 0–7 first (the same sums bit for bit as [`add_group_products`]).
     ///
     /// # Safety
     /// Every run has a + len ≤ partial.len() and b + len ≤ block.len().
-    unsafe fn add_group_products(
+    unsafe fn add_group_products<const N: usize>(
         partial: &mut [[f64; DOT_LANES]],
         runs: &[Run],
         f: &[f64; LANES],
@@ -1114,13 +1149,13 @@ impl MulAdd for Separate {
     }
 
     #[inline(always)]
-    unsafe fn add_group_products(
+    unsafe fn add_group_products<const N: usize>(
         partial: &mut [[f64; DOT_LANES]],
         runs: &[Run],
         f: &[f64; LANES],
         block: &[[f64; LANES]],
     ) {
-        add_group_products(partial, runs, f, block);
+        add_group_products::<N>(partial, runs, f, block);
     }
 }
 
@@ -1203,37 +1238,38 @@ impl MulAdd for Fused {
     }
 
     /// [`add_group_products`] with each moment's partial sums in two AVX registers and the group's f
-    /// in four.
+    /// in N/4.
     #[inline(always)]
-    unsafe fn add_group_products(
+    unsafe fn add_group_products<const N: usize>(
         partial: &mut [[f64; DOT_LANES]],
         runs: &[Run],
         f: &[f64; LANES],
         block: &[[f64; LANES]],
     ) {
         use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_storeu_pd};
+        const { assert!(N == QUARTER_LANES || N == HALF_LANES || N == LANES) };
         // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
         // (`Mtp::compute_block_avx2`), on CPUs that have them; a + len ≤ partial.len() and b + len ≤
         // block.len() (the caller's contract); every load and store reads or writes 4 values of a row of
         // 8 or 16.
         unsafe {
-            let f = [
-                _mm256_loadu_pd(f.as_ptr()),
-                _mm256_loadu_pd(f[4..].as_ptr()),
-                _mm256_loadu_pd(f[8..].as_ptr()),
-                _mm256_loadu_pd(f[12..].as_ptr()),
-            ];
+            let f = [0, 4, 8, 12].map(|l| _mm256_loadu_pd(f[l..].as_ptr()));
             for run in runs {
                 let (sums, rows) = (partial.as_mut_ptr().add(run.a), block.as_ptr().add(run.b));
                 for i in 0..run.len {
                     let (sum, x) = ((*sums.add(i)).as_mut_ptr(), (*rows.add(i)).as_ptr());
-                    let (mut low, mut high) = (_mm256_loadu_pd(sum), _mm256_loadu_pd(sum.add(4)));
+                    let mut low = _mm256_loadu_pd(sum);
                     low = _mm256_add_pd(low, _mm256_mul_pd(f[0], _mm256_loadu_pd(x)));
-                    high = _mm256_add_pd(high, _mm256_mul_pd(f[1], _mm256_loadu_pd(x.add(4))));
-                    low = _mm256_add_pd(low, _mm256_mul_pd(f[2], _mm256_loadu_pd(x.add(8))));
-                    high = _mm256_add_pd(high, _mm256_mul_pd(f[3], _mm256_loadu_pd(x.add(12))));
+                    if N > QUARTER_LANES {
+                        let mut high = _mm256_loadu_pd(sum.add(4));
+                        high = _mm256_add_pd(high, _mm256_mul_pd(f[1], _mm256_loadu_pd(x.add(4))));
+                        if N > HALF_LANES {
+                            low = _mm256_add_pd(low, _mm256_mul_pd(f[2], _mm256_loadu_pd(x.add(8))));
+                            high = _mm256_add_pd(high, _mm256_mul_pd(f[3], _mm256_loadu_pd(x.add(12))));
+                        }
+                        _mm256_storeu_pd(sum.add(4), high);
+                    }
                     _mm256_storeu_pd(sum, low);
-                    _mm256_storeu_pd(sum.add(4), high);
                 }
             }
         }
@@ -1313,9 +1349,9 @@ fn scaled<const N: usize>(g: f64, x: &[f64; N]) -> [f64; N] {
 
 /// x_l · y_l lane by lane.
 #[inline(always)]
-fn mul(x: &[f64; LANES], y: &[f64; LANES]) -> [f64; LANES] {
-    let mut product = [0.0; LANES];
-    for l in 0..LANES {
+fn mul<const N: usize>(x: &[f64; N], y: &[f64; N]) -> [f64; N] {
+    let mut product = [0.0; N];
+    for l in 0..N {
         product[l] = x[l] * y[l];
     }
     product
@@ -1453,20 +1489,22 @@ fn radial_rows(site: &RadialSite, radial: &mut [f64], radial_derivative: &mut [f
     }
 }
 
-/// For each basic moment (m, p) of the `runs`, partial[m][l] += f_l P_p,l for the lanes l of the first
-/// half of the group, then partial[m][l] += f_{8+l} P_p,8+l (no fused multiply-adds: the same sums on
-/// every kernel).
+/// For each basic moment (m, p) of the `runs`, partial[m][l mod 8] += f_l P_p,l for the first N lanes l
+/// of the group in order (no fused multiply-adds: the same sums on every kernel).
 #[inline(always)]
-fn add_group_products(partial: &mut [[f64; DOT_LANES]], runs: &[Run], f: &[f64; LANES], block: &[[f64; LANES]]) {
+fn add_group_products<const N: usize>(
+    partial: &mut [[f64; DOT_LANES]],
+    runs: &[Run],
+    f: &[f64; LANES],
+    block: &[[f64; LANES]],
+) {
     for run in runs {
         for (sum, x) in partial[run.a..run.a + run.len]
             .iter_mut()
             .zip(&block[run.b..run.b + run.len])
         {
-            for half in [0, DOT_LANES] {
-                for l in 0..DOT_LANES {
-                    sum[l] += f[half + l] * x[half + l];
-                }
+            for l in 0..N {
+                sum[l % DOT_LANES] += f[l] * x[l];
             }
         }
     }
@@ -1482,21 +1520,23 @@ fn dot_finish(partial: &[f64; DOT_LANES]) -> f64 {
     (half[0] + half[1]) + (half[2] + half[3])
 }
 
-/// P_p of one group of neighbours (`block[p][lane]`, P rows) from their unit vectors: P_0 = 1 and
-/// P_q = u_axis · P_parent along the model's runs of edges (parents first).
+/// P_p of one group of neighbours (`block[p][lane]`, P rows; the first N lanes) from their unit vectors:
+/// P_0 = 1 and P_q = u_axis · P_parent along the model's runs of edges (parents first).
 #[inline(always)]
-fn group_monomials(model: &Model, unit: &[[f64; LANES]; 3], block: &mut [[f64; LANES]]) {
+fn group_monomials<const N: usize>(model: &Model, unit: &[[f64; N]; 3], block: &mut [[f64; LANES]]) {
+    const { assert!(N <= LANES) };
     assert_eq!(block.len(), model.monomials.len(), "a block of every monomial");
     block[0] = [1.0; LANES];
-    let rows = block.as_mut_ptr();
+    let rows = block.as_mut_ptr().cast::<[f64; LANES]>();
     for &(axis, run) in &model.monomial_runs {
         // SAFETY: axis < 3; each run's parents come before its first q, and q < P = block.len() (checked
-        // in `Model::new`): the rows read were written before, and none of them is written here.
+        // in `Model::new`): the rows read were written before, and none of them is written here; N ≤
+        // LANES values of each row.
         unsafe {
-            let u = *unit.get_unchecked(axis);
+            let u = unit.get_unchecked(axis);
             let (to, from) = (rows.add(run.a), rows.add(run.b));
             for i in 0..run.len {
-                *to.add(i) = mul(&u, &*from.add(i));
+                *to.add(i).cast::<[f64; N]>() = mul(u, &*from.add(i).cast::<[f64; N]>());
             }
         }
     }
@@ -1598,7 +1638,7 @@ mod tests {
             assert_eq!(terms_runs.len(), run_count);
             let mut partial = vec![[0.0; DOT_LANES]; monomials];
             for (f, block) in radial.as_chunks::<LANES>().0.iter().zip(table.chunks_exact(monomials)) {
-                add_group_products(&mut partial, &terms_runs, f, block);
+                add_group_products::<LANES>(&mut partial, &terms_runs, f, block);
             }
             for &(m, p) in &terms {
                 let expected: f64 = (0..groups * LANES)
@@ -1626,35 +1666,42 @@ mod tests {
         }
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mtp/potentials/l16_5sp.mtp");
         let model = Model::new(&MtpParameters::read(&path).unwrap());
-        // 37 neighbours (two full groups of lanes and a partial one) between 1.5 and 4.9 Å, types 0..5.
-        let (directions, radii) = (scattered(111, 3), scattered(37, 4));
-        let neighbours: Vec<(usize, Vec3, usize)> = (0..37)
-            .map(|j| {
-                let d = [directions[3 * j], directions[3 * j + 1], directions[3 * j + 2]];
-                let scale = (3.2 + 1.7 * radii[j]) / (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
-                (j, d.map(|x| x * scale), j % 5)
-            })
-            .collect();
-        let gradient = |fused: bool| {
-            let mut work = SiteWork::default();
-            work.load(&model, neighbours.iter().copied()).unwrap();
-            if fused {
-                work.moments_with::<Fused>(&model, 2);
-                // SAFETY: checked above that the CPU has AVX2 and FMA.
-                unsafe { fused_gradient(&mut work, &model) };
-            } else {
-                work.moments(&model, 2);
-                work.gradient::<Separate>(&model);
-            }
-            (work.energy(&model, 2), work.gradient)
-        };
-        let ((energy, separate), (fused_energy, fused)) = (gradient(false), gradient(true));
-        assert_eq!(energy.to_bits(), fused_energy.to_bits());
-        let scale = separate.iter().flatten().fold(0.0_f64, |m, g| m.max(g.abs()));
-        assert!(scale > 1e-3);
-        for (s, f) in separate.iter().zip(&fused) {
-            for d in 0..3 {
-                assert!((s[d] - f[d]).abs() < 1e-12 * scale, "{s:?} vs {f:?}");
+        // 3, 21, 35, 37 and 45 neighbours (last groups of a quarter, a half and a whole group of lanes)
+        // between 1.5 and 4.9 Å, types 0..5.
+        let (directions, radii) = (scattered(135, 3), scattered(45, 4));
+        for count in [3, 21, 35, 37, 45] {
+            let neighbours: Vec<(usize, Vec3, usize)> = (0..count)
+                .map(|j| {
+                    let d = [directions[3 * j], directions[3 * j + 1], directions[3 * j + 2]];
+                    let scale = (3.2 + 1.7 * radii[j]) / (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+                    (j, d.map(|x| x * scale), j % 5)
+                })
+                .collect();
+            let gradient = |fused: bool| {
+                let mut work = SiteWork::default();
+                work.load(&model, neighbours.iter().copied()).unwrap();
+                if fused {
+                    work.moments_with::<Fused>(&model, 2);
+                    // SAFETY: checked above that the CPU has AVX2 and FMA.
+                    unsafe { fused_gradient(&mut work, &model) };
+                } else {
+                    work.moments(&model, 2);
+                    work.gradient::<Separate>(&model);
+                }
+                (work.energy(&model, 2), work.gradient)
+            };
+            let ((energy, separate), (fused_energy, fused)) = (gradient(false), gradient(true));
+            assert_eq!(energy.to_bits(), fused_energy.to_bits(), "{count} neighbours");
+            assert_eq!(fused.len(), count);
+            let scale = separate.iter().flatten().fold(0.0_f64, |m, g| m.max(g.abs()));
+            assert!(scale > 1e-3);
+            for (s, f) in separate.iter().zip(&fused) {
+                for d in 0..3 {
+                    assert!(
+                        (s[d] - f[d]).abs() < 1e-12 * scale,
+                        "{count} neighbours: {s:?} vs {f:?}"
+                    );
+                }
             }
         }
     }
