@@ -546,7 +546,7 @@ impl SiteWork {
     /// The site energy (eV) from the moments of [`Self::moments`].
     #[inline(always)]
     pub fn energy(&self, model: &Model, centre: usize) -> f64 {
-        site_energy(model, centre, |m| self.moments[m])
+        site_energies(model, &[centre], self.moments.as_chunks::<1>().0)[0]
     }
 
     /// ∂E_i/∂r_ij for every loaded neighbour into `gradient`, after [`Self::moments`]: dE/dM by
@@ -808,16 +808,23 @@ fn product_uses(products: &[(usize, usize, f64, usize)], moments: usize) -> (Vec
     (uses, starts)
 }
 
-/// E_i = species_coeffs[t_i] + Σ_k moment_coeffs[k] · M_{mapping[k]} (eV), the moments read by `moment`.
+/// E_i = species_coeffs[t_i] + Σ_k moment_coeffs[k] · M_{mapping[k]} (eV) of N sites at once
+/// (`moments[m][site]`, centres of types `centres`), the sum in order of k from 0: the same bits for
+/// every N.
 #[inline(always)]
-fn site_energy(model: &Model, centre: usize, moment: impl Fn(usize) -> f64) -> f64 {
-    let linear: f64 = model
-        .mapping
-        .iter()
-        .zip(&model.moment_coeffs)
-        .map(|(&m, &c)| c * moment(m))
-        .sum();
-    model.species_coeffs[centre] + linear
+fn site_energies<const N: usize>(model: &Model, centres: &[usize], moments: &[[f64; N]]) -> [f64; N] {
+    let mut linear = [0.0; N];
+    for (&m, &c) in model.mapping.iter().zip(&model.moment_coeffs) {
+        let row = &moments[m];
+        for l in 0..N {
+            linear[l] += c * row[l];
+        }
+    }
+    let mut energies = [0.0; N];
+    for ((energy, &centre), sum) in energies.iter_mut().zip(centres).zip(linear) {
+        *energy = model.species_coeffs[centre] + sum;
+    }
+    energies
 }
 
 /// Sites evaluated together by [`SiteBatch`]: two AVX registers of f64 per moment (8 rather than 4 sites
@@ -856,11 +863,11 @@ impl SiteBatch {
         products(model, &mut self.moments);
     }
 
-    /// The site energy (eV) of site `lane`, a centre of type `centre`, after [`Self::products`]; bit for
-    /// bit [`SiteWork::energy`].
+    /// The site energies (eV) of the sites of the batch, centres of types `centres` (one per site in
+    /// use; the other lanes are zero), after [`Self::products`]; bit for bit [`SiteWork::energy`].
     #[inline(always)]
-    pub fn energy(&self, model: &Model, lane: usize, centre: usize) -> f64 {
-        site_energy(model, centre, |m| self.moments[m][lane])
+    pub fn energies(&self, model: &Model, centres: &[usize]) -> [f64; BATCH] {
+        site_energies(model, centres, &self.moments)
     }
 
     /// dE/dM of every site of the batch, after [`Self::products`].
@@ -1195,9 +1202,21 @@ impl MulAdd for Fused {
         for first in (0..count.div_ceil(4)).map(|quad| 4 * quad) {
             // Lanes beyond the neighbours take the last neighbour's coefficients and their own padding
             // distance (max_dist: e = e' = 0).
-            let lanes: [usize; 4] = [0, 1, 2, 3].map(|l| first + l);
-            let coefficients = lanes.map(|j| site.coefficients(j.min(count - 1)).as_ptr());
-            let envelope = lanes.map(|j| model.envelope(site.distance[j]));
+            // (Written out: `[T; 4]::map` is not inlined here.)
+            let coefficients_of = |j: usize| site.coefficients(j.min(count - 1)).as_ptr();
+            let coefficients = [
+                coefficients_of(first),
+                coefficients_of(first + 1),
+                coefficients_of(first + 2),
+                coefficients_of(first + 3),
+            ];
+            let envelope_of = |j: usize| model.envelope(site.distance[j]);
+            let envelope = [
+                envelope_of(first),
+                envelope_of(first + 1),
+                envelope_of(first + 2),
+                envelope_of(first + 3),
+            ];
             // SAFETY: AVX2 (as in `add_group_products`); the coefficient loads read RADIAL_CHUNK values at
             // k · width + chunk < size · width (the length of a pair's coefficients); the Chebyshev reads
             // are at k · stride + first + l < size · stride (first + 4 ≤ stride, checked above, and the

@@ -256,9 +256,8 @@ impl Mtp {
                 batch.set_basic(model, lane, &works[lane]);
             }
             batch.products(model);
-            for (lane, atom) in atoms.clone().enumerate() {
-                sums.energies.push(batch.energy(model, lane, types[atom]));
-            }
+            let energies = batch.energies(model, &types[atoms.clone()]);
+            sums.energies.extend_from_slice(&energies[..atoms.len()]);
             if !need_gradient {
                 continue;
             }
