@@ -887,11 +887,11 @@ impl SiteBatch {
     }
 }
 
-/// Radial functions per AVX register in [`MulAdd::radial_values`].
+/// Radial functions per AVX register in [`MulAdd::radial_rows`].
 const RADIAL_CHUNK: usize = 4;
 
-/// Partial sums per basic moment (two AVX registers), see [`MulAdd::add_group_products`].
-const DOT_LANES: usize = 8;
+/// Partial sums per basic moment (one AVX register), see [`MulAdd::add_group_products`].
+const DOT_LANES: usize = 4;
 
 /// Neighbours handled together by [`SiteWork::gradient`]: its per-neighbour tables are arrays of this many
 /// lanes, small enough to stay in L1 and vectorised across neighbours; 16 rather than 8 halves the loop
@@ -1125,7 +1125,7 @@ pub(crate) trait MulAdd {
 
     /// For each basic moment (m, p) of the `runs`, add the products f_l P_p,l of the group's first N lanes
     /// (N = 4, 8 or 16; the others are padding, f = 0) to its [`DOT_LANES`] partial sums: lane l to sum
-    /// l mod 8, lanes 0–7 first (the same sums bit for bit as [`add_group_products`]).
+    /// l mod 4, in order of l (the same sums bit for bit as [`add_group_products`]).
     ///
     /// # Safety
     /// Every run has a + len ≤ partial.len() and b + len ≤ block.len().
@@ -1256,8 +1256,8 @@ impl MulAdd for Fused {
         }
     }
 
-    /// [`add_group_products`] with each moment's partial sums in two AVX registers and the group's f
-    /// in N/4.
+    /// [`add_group_products`] with each moment's partial sums in an AVX register and the group's f in
+    /// N/4.
     #[inline(always)]
     unsafe fn add_group_products<const N: usize>(
         partial: &mut [[f64; DOT_LANES]],
@@ -1270,25 +1270,23 @@ impl MulAdd for Fused {
         // SAFETY: `Fused` is only used inside functions compiled with the avx2 and fma target features
         // (`Mtp::compute_block_avx2`), on CPUs that have them; a + len ≤ partial.len() and b + len ≤
         // block.len() (the caller's contract); every load and store reads or writes 4 values of a row of
-        // 8 or 16.
+        // 4 or 16, N ≤ 16.
         unsafe {
-            let f = [0, 4, 8, 12].map(|l| _mm256_loadu_pd(f[l..].as_ptr()));
+            let f = [
+                _mm256_loadu_pd(f.as_ptr()),
+                _mm256_loadu_pd(f[4..].as_ptr()),
+                _mm256_loadu_pd(f[8..].as_ptr()),
+                _mm256_loadu_pd(f[12..].as_ptr()),
+            ];
             for run in runs {
                 let (sums, rows) = (partial.as_mut_ptr().add(run.a), block.as_ptr().add(run.b));
                 for i in 0..run.len {
                     let (sum, x) = ((*sums.add(i)).as_mut_ptr(), (*rows.add(i)).as_ptr());
-                    let mut low = _mm256_loadu_pd(sum);
-                    low = _mm256_add_pd(low, _mm256_mul_pd(f[0], _mm256_loadu_pd(x)));
-                    if N > QUARTER_LANES {
-                        let mut high = _mm256_loadu_pd(sum.add(4));
-                        high = _mm256_add_pd(high, _mm256_mul_pd(f[1], _mm256_loadu_pd(x.add(4))));
-                        if N > HALF_LANES {
-                            low = _mm256_add_pd(low, _mm256_mul_pd(f[2], _mm256_loadu_pd(x.add(8))));
-                            high = _mm256_add_pd(high, _mm256_mul_pd(f[3], _mm256_loadu_pd(x.add(12))));
-                        }
-                        _mm256_storeu_pd(sum.add(4), high);
+                    let mut total = _mm256_loadu_pd(sum);
+                    for (v, f) in f.iter().enumerate().take(N / 4) {
+                        total = _mm256_add_pd(total, _mm256_mul_pd(*f, _mm256_loadu_pd(x.add(4 * v))));
                     }
-                    _mm256_storeu_pd(sum, low);
+                    _mm256_storeu_pd(sum, total);
                 }
             }
         }
@@ -1529,14 +1527,10 @@ fn add_group_products<const N: usize>(
     }
 }
 
-/// A moment's partial sums added pairwise (lane l with l + 4 first).
+/// A moment's partial sums added pairwise.
 #[inline(always)]
 fn dot_finish(partial: &[f64; DOT_LANES]) -> f64 {
-    let mut half = [0.0; DOT_LANES / 2];
-    for (l, h) in half.iter_mut().enumerate() {
-        *h = partial[l] + partial[l + DOT_LANES / 2];
-    }
-    (half[0] + half[1]) + (half[2] + half[3])
+    (partial[0] + partial[1]) + (partial[2] + partial[3])
 }
 
 /// P_p of one group of neighbours (`block[p][lane]`, P rows; the first N lanes) from their unit vectors:
