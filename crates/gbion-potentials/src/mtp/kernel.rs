@@ -504,33 +504,34 @@ impl SiteWork {
     }
 
     /// The basic moments of the loaded site (the first B entries of `moments`, the others zero): each
-    /// M_m = Σ_j f_μ(r_j) P_p(u_j): one radial function μ at a time, for each group of neighbours its
-    /// products added to the partial sums of every moment on μ ([`MulAdd::add_group_products`]), then
-    /// the partial sums of each moment added up ([`dot_finish`]).
+    /// M_m = Σ_j f_μ(r_j) P_p(u_j): group by group of neighbours, its monomials ([`group_monomials`]) and
+    /// then, one radial function μ at a time, their products with f_μ added to the partial sums of every
+    /// moment on μ ([`MulAdd::add_group_products`]; the group's tables stay in L1); then the partial sums
+    /// of each moment added up ([`dot_finish`]).
     #[inline(always)]
     pub fn compute_basic_moments<F: MulAdd>(&mut self, model: &Model, centre: usize) {
-        let n = self.stride;
         self.radial_tables::<F>(model, centre);
-        self.monomial_table(model);
         self.moments.clear();
         self.moments.resize(model.moments_count, 0.0);
         let monomials = model.monomials.len();
+        self.monomial.resize(self.stride / LANES * monomials, [0.0; LANES]);
         self.partial_sums.clear();
         self.partial_sums.resize(model.basic.len(), [0.0; DOT_LANES]);
-        for mu in 0..model.radial_count {
-            let runs = &model.radial_runs[model.radial_runs_start[mu]..model.radial_runs_start[mu + 1]];
-            let (row, _) = self.radial[mu * n..(mu + 1) * n].as_chunks::<LANES>();
-            for (g, (f, block)) in row.iter().zip(self.monomial.chunks_exact(monomials)).enumerate() {
-                let sums = &mut self.partial_sums;
-                // SAFETY: the runs of basic moments {μ, p} have m < B = partial_sums.len() and p < P =
-                // block.len() (checked in `Model::new`).
-                unsafe {
-                    match group_width(self.count - g * LANES) {
-                        QUARTER_LANES => F::add_group_products::<QUARTER_LANES>(sums, runs, f, block),
-                        HALF_LANES => F::add_group_products::<HALF_LANES>(sums, runs, f, block),
-                        _ => F::add_group_products::<LANES>(sums, runs, f, block),
-                    }
-                }
+        for (g, block) in self.monomial.chunks_exact_mut(monomials).enumerate() {
+            let first = g * LANES;
+            let (rows, sums) = (
+                GroupInput {
+                    unit: &self.unit,
+                    radial: &self.radial,
+                    stride: self.stride,
+                    first,
+                },
+                &mut self.partial_sums,
+            );
+            match group_width(self.count - first) {
+                QUARTER_LANES => add_group::<F, QUARTER_LANES>(model, &rows, block, sums),
+                HALF_LANES => add_group::<F, HALF_LANES>(model, &rows, block, sums),
+                _ => add_group::<F, LANES>(model, &rows, block, sums),
             }
         }
         for (moment, partial) in self.moments.iter_mut().zip(&self.partial_sums) {
@@ -637,21 +638,6 @@ impl SiteWork {
         for table in [&mut self.radial, &mut self.radial_derivative] {
             for row in table.chunks_exact_mut(n.max(1)) {
                 row[count..].fill(0.0);
-            }
-        }
-    }
-
-    /// P_p(u_j) for every monomial and neighbour, group by group ([`group_monomials`]).
-    #[inline(always)]
-    fn monomial_table(&mut self, model: &Model) {
-        let monomials = model.monomials.len();
-        self.monomial.resize(self.stride / LANES * monomials, [0.0; LANES]);
-        for (g, block) in self.monomial.chunks_exact_mut(monomials).enumerate() {
-            let first = g * LANES;
-            match group_width(self.count - first) {
-                QUARTER_LANES => group_monomials::<QUARTER_LANES>(model, &unit_lanes(&self.unit, first), block),
-                HALF_LANES => group_monomials::<HALF_LANES>(model, &unit_lanes(&self.unit, first), block),
-                _ => group_monomials::<LANES>(model, &unit_lanes(&self.unit, first), block),
             }
         }
     }
@@ -1338,6 +1324,12 @@ fn add_product<F: MulAdd, const N: usize>(sum: &mut [f64; N], x: &[f64; N], y: &
     }
 }
 
+/// The LANES values of `row` from `first`, in place.
+#[inline(always)]
+fn lanes_from_ref(row: &[f64], first: usize) -> &[f64; LANES] {
+    row[first..first + LANES].try_into().expect("LANES values")
+}
+
 /// The N values of `row` from `first` (N = [`LANES`] unless the caller says otherwise).
 #[inline(always)]
 fn lanes_from<const N: usize>(row: &[f64], first: usize) -> [f64; N] {
@@ -1531,6 +1523,34 @@ fn add_group_products<const N: usize>(
 #[inline(always)]
 fn dot_finish(partial: &[f64; DOT_LANES]) -> f64 {
     (partial[0] + partial[1]) + (partial[2] + partial[3])
+}
+
+/// A group's rows in a site's tables for [`add_group`]: the unit vectors [axis][j] and f_μ [μ][j] (rows of
+/// `stride` values), the group from lane `first`.
+struct GroupInput<'a> {
+    unit: &'a [Vec<f64>; 3],
+    radial: &'a [f64],
+    stride: usize,
+    first: usize,
+}
+
+/// One group of a site's neighbours in [`SiteWork::compute_basic_moments`], on its first N lanes: its
+/// monomials into `block`, then f_μ P_p added to the partial sums of the basic moments.
+#[inline(always)]
+fn add_group<F: MulAdd, const N: usize>(
+    model: &Model,
+    rows: &GroupInput,
+    block: &mut [[f64; LANES]],
+    partial: &mut [[f64; DOT_LANES]],
+) {
+    group_monomials::<N>(model, &unit_lanes(rows.unit, rows.first), block);
+    for mu in 0..model.radial_count {
+        let runs = &model.radial_runs[model.radial_runs_start[mu]..model.radial_runs_start[mu + 1]];
+        let f: &[f64; LANES] = lanes_from_ref(rows.radial, mu * rows.stride + rows.first);
+        // SAFETY: the runs of basic moments {μ, p} have m < B = partial.len() and p < P = block.len()
+        // (checked in `Model::new`).
+        unsafe { F::add_group_products::<N>(partial, runs, f, block) };
+    }
 }
 
 /// P_p of one group of neighbours (`block[p][lane]`, P rows; the first N lanes) from their unit vectors:
