@@ -479,8 +479,12 @@ impl SiteWork {
                 self.index.push(index);
                 self.kind.push(kind);
                 self.vector.push(r);
-                self.distance.push(d2.sqrt());
+                self.distance.push(d2);
             }
+        }
+        // r from r² in a separate pass (vectorised).
+        for r in &mut self.distance {
+            *r = r.sqrt();
         }
         self.count = self.index.len();
         // Rows of the tables are padded to whole groups of lanes with neighbours at r = max_dist along x,

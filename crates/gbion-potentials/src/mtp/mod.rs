@@ -169,7 +169,9 @@ impl Mtp {
         })
     }
 
-    /// Load the neighbours of `atom` from the list into `work`.
+    /// Load the neighbours of `atom` from the list into `work` (inlined, so that it is compiled for the
+    /// caller's kernel).
+    #[inline(always)]
     fn load_site(
         &self,
         work: &mut SiteWork,
