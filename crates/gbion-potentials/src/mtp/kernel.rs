@@ -13,12 +13,14 @@
 //!
 //! Evaluation works on per-site tables kept in one [`SiteWork`] (structure of arrays, J neighbours padded
 //! to whole groups of 16 with neighbours at r = max_dist, where f_μ = f'_μ = 0). Chebyshev rows are
-//! computed across neighbours; then, neighbour by neighbour, the radial functions as vectors over μ (the
-//! coefficients rearranged once per model as c[t_i][t_j][k][μ]), written to rows f_μ[j], f'_μ[j]; the
-//! monomials u^(a,b,c) group by group of 16 neighbours ([group][p][lane], built along edges
-//! P_q = u_axis P_parent ordered by degree and axis); each basic moment is one dot product over the
-//! groups with eight partial sums. The products, the same for every site, run for a [`SiteBatch`] of
-//! 8 sites at once (`[m][site]`, vector registers across sites). The gradient is reverse mode: dE/dM is
+//! computed across neighbours; then, four neighbours at a time, the radial functions as vectors over μ (the
+//! coefficients rearranged once per model as c[t_i][t_j][k][μ]), written to rows f_μ[j], f'_μ[j]; then,
+//! group by group of 16 neighbours (a last group on 4, 8 or 16 lanes, as few as hold its neighbours), the
+//! monomials u^(a,b,c) ([group][p][lane], built along edges P_q = u_axis P_parent ordered by degree and
+//! axis) and their products with every f_μ, added to four partial sums per basic moment. The model's index
+//! tables are walked as [`Run`]s of consecutive indices. The products, the same for every site, run for a
+//! [`SiteBatch`] of 8 sites at once (`[m][site]`, vector registers across sites). The gradient is reverse
+//! mode: dE/dM is
 //! propagated back through the products to the basic moments (per moment, a sum over the products that
 //! use it, from the last moment down; also across the batch), and then, per neighbour, with
 //! h_p = Σ_{m: monomial p} (dE/dM_m) f_μ (a table over monomials p),
@@ -26,10 +28,10 @@
 //! ∂E_i/∂r_ij = A u + (C − B u) / r,  A = Σ_m (dE/dM_m) f'_μ P_m,  B = Σ_p deg_p h_p P_p,  C = Σ_p h_p ∇_u P_p,
 //!
 //! which follows from ∂u/∂r_ij = (1 − u uᵀ)/r and Euler's relation u·∇_u P = deg P for the homogeneous
-//! monomials P. The gradient runs on groups of 16 neighbours (8 for a last group with no more), reading
-//! f, f', P from the site's tables, vectorised across the group: one pass per radial function μ gives
-//! S_μ = Σ_{m∈μ} (dE/dM_m) P_p and its share of every h_p, A = Σ_μ f'_μ S_μ; C by reverse mode through
-//! the monomial recursion, and B = u·C (Euler again).
+//! monomials P. The gradient runs on the same groups of neighbours, reading f, f', P from the site's
+//! tables, vectorised across the group: one pass per radial function μ gives S_μ = Σ_{m∈μ} (dE/dM_m) P_p
+//! and its share of every h_p, A = Σ_μ f'_μ S_μ; C by reverse mode through the monomial recursion (in the
+//! same pass that pushes each h_q into its parent's), and B = u·C (Euler again).
 //!
 //! The energies are the same bit for bit on every kernel ([`Separate`], [`Fused`]): the radial sums and
 //! the dot products use separate multiplies and adds in the same order on both; only the gradient uses
@@ -62,7 +64,7 @@ pub(crate) struct Model {
     /// c[t_i][t_j][μ][k], empty for an untrained potential.
     radial_coeffs: Vec<f64>,
     /// The same coefficients as vectors over μ, c[t_i][t_j][k][μ], μ padded with zeros to `radial_width`
-    /// (a multiple of [`RADIAL_CHUNK`]): what [`MulAdd::radial_values`] runs on.
+    /// (a multiple of [`RADIAL_CHUNK`]): what [`MulAdd::radial_rows`] runs on.
     radial_vectors: Vec<f64>,
     radial_width: usize,
     moments_count: usize,
@@ -383,7 +385,7 @@ fn group_basic(
     (grouped, starts)
 }
 
-/// The terms of h_p = Σ_{m on p} (dE/dM_m) f_μ by radial function μ (see [`Model::h_terms`]), from the
+/// The terms of h_p = Σ_{m on p} (dE/dM_m) f_μ by radial function μ (see [`Model::h_runs`]), from the
 /// basic moments grouped by μ: each μ's terms that start an h_p, then those that add to one, and the
 /// monomials no term reaches.
 fn h_terms(
@@ -606,7 +608,7 @@ impl SiteWork {
     /// ([`chebyshev_rows`]), then neighbour by neighbour, with the coefficients of its type pair and the
     /// envelope e(r) = scaling·(max_dist − r)², f_μ = e Σ_k c_μk T_k and
     /// f'_μ = e (2/(max_dist − min_dist)) Σ_k c_μk T'_k + e' Σ_k c_μk T_k (the Q_k of [`Model::radial_basis`]
-    /// summed with their coefficients; [`MulAdd::radial_values`]). Padding neighbours get f = f' = 0.
+    /// summed with their coefficients; [`MulAdd::radial_rows`]). Padding neighbours get f = f' = 0.
     #[inline(always)]
     fn radial_tables<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         let (count, n) = (self.count, self.stride);
