@@ -525,15 +525,13 @@ impl SiteWork {
         self.partial_sums.resize(model.basic.len(), [0.0; DOT_LANES]);
         for (g, block) in self.monomial.chunks_exact_mut(monomials).enumerate() {
             let first = g * LANES;
-            let (rows, sums) = (
-                GroupInput {
-                    unit: &self.unit,
-                    radial: &self.radial,
-                    stride: self.stride,
-                    first,
-                },
-                &mut self.partial_sums,
-            );
+            let rows = GroupInput {
+                unit: &self.unit,
+                radial: &self.radial,
+                stride: self.stride,
+                first,
+            };
+            let sums = &mut self.partial_sums;
             match group_width(self.count - first) {
                 QUARTER_LANES => add_group::<F, QUARTER_LANES>(model, &rows, block, sums),
                 HALF_LANES => add_group::<F, HALF_LANES>(model, &rows, block, sums),
