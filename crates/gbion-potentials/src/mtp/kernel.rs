@@ -506,19 +506,18 @@ impl SiteWork {
     #[inline(always)]
     pub fn moments_with<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         self.compute_basic_moments::<F>(model, centre);
+        self.moments.resize(model.moments_count, 0.0);
         products(model, self.moments.as_chunks_mut::<1>().0);
     }
 
-    /// The basic moments of the loaded site (the first B entries of `moments`, the others zero): each
-    /// M_m = Σ_j f_μ(r_j) P_p(u_j): group by group of neighbours, its monomials ([`group_monomials`]) and
-    /// then, one radial function μ at a time, their products with f_μ added to the partial sums of every
+    /// The basic moments of the loaded site (`moments` holds these B values; [`Self::moments_with`] adds
+    /// the others): each M_m = Σ_j f_μ(r_j) P_p(u_j): group by group of neighbours, its monomials
+    /// ([`group_monomials`]) and then, one radial function μ at a time, their products with f_μ added to the partial sums of every
     /// moment on μ ([`MulAdd::add_group_products`]; the group's tables stay in L1); then the partial sums
     /// of each moment added up ([`dot_finish`]).
     #[inline(always)]
     pub fn compute_basic_moments<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         self.radial_tables::<F>(model, centre);
-        self.moments.clear();
-        self.moments.resize(model.moments_count, 0.0);
         let monomials = model.monomials.len();
         self.monomial.resize(self.stride / LANES * monomials, [0.0; LANES]);
         self.partial_sums.clear();
@@ -538,9 +537,8 @@ impl SiteWork {
                 _ => add_group::<F, LANES>(model, &rows, block, sums),
             }
         }
-        for (moment, partial) in self.moments.iter_mut().zip(&self.partial_sums) {
-            *moment = dot_finish(partial);
-        }
+        self.moments.clear();
+        self.moments.extend(self.partial_sums.iter().map(dot_finish));
     }
 
     /// P_p(u_j) of neighbour j (< the loaded count) from the site's monomial table.
