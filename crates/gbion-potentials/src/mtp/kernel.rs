@@ -512,9 +512,9 @@ impl SiteWork {
 
     /// The basic moments of the loaded site (`moments` holds these B values; [`Self::moments_with`] adds
     /// the others): each M_m = Σ_j f_μ(r_j) P_p(u_j): group by group of neighbours, its monomials
-    /// ([`group_monomials`]) and then, one radial function μ at a time, their products with f_μ added to the partial sums of every
-    /// moment on μ ([`MulAdd::add_group_products`]; the group's tables stay in L1); then the partial sums
-    /// of each moment added up ([`dot_finish`]).
+    /// ([`group_monomials`]) and then, one radial function μ at a time, their products with f_μ added to
+    /// the partial sums of every moment on μ ([`MulAdd::add_group_products`]; the group's tables stay in
+    /// L1); then the partial sums of each moment added up ([`dot_finish`]).
     #[inline(always)]
     pub fn compute_basic_moments<F: MulAdd>(&mut self, model: &Model, centre: usize) {
         self.radial_tables::<F>(model, centre);
@@ -583,19 +583,15 @@ impl SiteWork {
             );
             let (grad, unit, distance) = (&self.moment_grad, &self.unit, &self.distance);
             let used = LANES.min(n - first);
+            let out = &mut self.gradient;
             match group_width(n - first) {
-                QUARTER_LANES => {
-                    let g = lanes.gradient::<F, QUARTER_LANES>(model, grad, &group, unit, distance);
-                    self.gradient.extend_from_slice(&g[..used]);
-                }
+                QUARTER_LANES => out.extend_from_slice(
+                    &lanes.gradient::<F, QUARTER_LANES>(model, grad, &group, unit, distance)[..used],
+                ),
                 HALF_LANES => {
-                    let g = lanes.gradient::<F, HALF_LANES>(model, grad, &group, unit, distance);
-                    self.gradient.extend_from_slice(&g[..used]);
+                    out.extend_from_slice(&lanes.gradient::<F, HALF_LANES>(model, grad, &group, unit, distance)[..used])
                 }
-                _ => {
-                    let g = lanes.gradient::<F, LANES>(model, grad, &group, unit, distance);
-                    self.gradient.extend_from_slice(&g[..used]);
-                }
+                _ => out.extend_from_slice(&lanes.gradient::<F, LANES>(model, grad, &group, unit, distance)[..used]),
             }
         }
     }
@@ -1326,12 +1322,6 @@ fn add_product<F: MulAdd, const N: usize>(sum: &mut [f64; N], x: &[f64; N], y: &
     }
 }
 
-/// The LANES values of `row` from `first`, in place.
-#[inline(always)]
-fn lanes_from_ref(row: &[f64], first: usize) -> &[f64; LANES] {
-    row[first..first + LANES].try_into().expect("LANES values")
-}
-
 /// The N values of `row` from `first` (N = [`LANES`] unless the caller says otherwise).
 #[inline(always)]
 fn lanes_from<const N: usize>(row: &[f64], first: usize) -> [f64; N] {
@@ -1500,7 +1490,7 @@ fn radial_rows(site: &RadialSite, radial: &mut [f64], radial_derivative: &mut [f
     }
 }
 
-/// For each basic moment (m, p) of the `runs`, partial[m][l mod 8] += f_l P_p,l for the first N lanes l
+/// For each basic moment (m, p) of the `runs`, partial[m][l mod 4] += f_l P_p,l for the first N lanes l
 /// of the group in order (no fused multiply-adds: the same sums on every kernel).
 #[inline(always)]
 fn add_group_products<const N: usize>(
@@ -1548,10 +1538,10 @@ fn add_group<F: MulAdd, const N: usize>(
     group_monomials::<N>(model, &unit_lanes(rows.unit, rows.first), block);
     for mu in 0..model.radial_count {
         let runs = &model.radial_runs[model.radial_runs_start[mu]..model.radial_runs_start[mu + 1]];
-        let f: &[f64; LANES] = lanes_from_ref(rows.radial, mu * rows.stride + rows.first);
+        let f = lanes_from::<LANES>(rows.radial, mu * rows.stride + rows.first);
         // SAFETY: the runs of basic moments {μ, p} have m < B = partial.len() and p < P = block.len()
         // (checked in `Model::new`).
-        unsafe { F::add_group_products::<N>(partial, runs, f, block) };
+        unsafe { F::add_group_products::<N>(partial, runs, &f, block) };
     }
 }
 
