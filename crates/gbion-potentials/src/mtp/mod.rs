@@ -424,8 +424,12 @@ impl Potential for Mtp {
         let blocks: Vec<_> = (0..n.div_ceil(BLOCK_ATOMS))
             .map(|b| b * BLOCK_ATOMS..((b + 1) * BLOCK_ATOMS).min(n))
             .collect();
+        // One block per rayon job, so an idle thread steals single blocks. Without it rayon stops splitting
+        // at two pieces per thread (≈ 10 blocks each for 10k atoms on 2 threads), and a thread that the
+        // machine slows holds up the call by up to a piece (measured: one thread done 15 ms of 55 early).
         let sums = blocks
             .into_par_iter()
+            .with_max_len(1)
             .map(|range| {
                 BLOCK_SCRATCH.with(|cell| match cell.try_borrow_mut() {
                     Ok(mut scratch) => self.compute_block(&mut scratch, structure, list, &types, range, request),

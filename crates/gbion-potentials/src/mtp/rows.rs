@@ -48,6 +48,7 @@ impl Mtp {
         let width = self.model.mapping.len();
         let blocks: Vec<Vec<f64>> = (0..n.div_ceil(BLOCK_ATOMS))
             .into_par_iter()
+            .with_max_len(1)
             .map(|b| {
                 let mut work = SiteWork::default();
                 let mut values = Vec::with_capacity(BLOCK_ATOMS * width);
