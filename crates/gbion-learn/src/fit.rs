@@ -145,14 +145,15 @@ fn request_for(data: &FitData, k: usize) -> Request {
 /// result does not depend on the number of threads.
 pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<(f64, Vec<f64>)> {
     let len = mtp.parameter_offsets().len;
-    let parts = (0..data.set.len())
-        .into_par_iter()
-        .map_init(FitTables::default, |tables, k| -> Result<(f64, Vec<f64>)> {
-            let output = evaluate_for_fit(mtp, data, k, tables)?;
-            let r = residual(data, k, &output, weights);
-            let mut grad = vec![0.0; len];
-            mtp.parameter_gradient_from(tables, &r.direction, &mut grad)?;
-            Ok((r.loss, grad))
+    let parts = each_configuration(data)
+        .map(|k| {
+            with_fit_tables(|tables| -> Result<(f64, Vec<f64>)> {
+                let output = evaluate_for_fit(mtp, data, k, tables)?;
+                let r = residual(data, k, &output, weights);
+                let mut grad = vec![0.0; len];
+                mtp.parameter_gradient_from(tables, &r.direction, &mut grad)?;
+                Ok((r.loss, grad))
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     let theta = mtp.parameter_vector();
@@ -169,10 +170,11 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
 
 /// L(θ) alone.
 pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
-    let parts = (0..data.set.len())
-        .into_par_iter()
-        .map_init(FitTables::default, |tables, k| -> Result<f64> {
-            Ok(residual(data, k, &evaluate_for_fit(mtp, data, k, tables)?, weights).loss)
+    let parts = each_configuration(data)
+        .map(|k| {
+            with_fit_tables(|tables| -> Result<f64> {
+                Ok(residual(data, k, &evaluate_for_fit(mtp, data, k, tables)?, weights).loss)
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(regularization(&mtp.parameter_vector(), weights) + parts.iter().sum::<f64>())
@@ -182,6 +184,27 @@ pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
 fn evaluate(mtp: &Mtp, data: &FitData, k: usize) -> Result<gbion_potentials::Output> {
     let structure = &data.set.configurations[k].structure;
     Ok(mtp.compute(structure, Some(&data.lists[k]), request_for(data, k))?)
+}
+
+/// The configurations' indices as a parallel iterator that hands them out one at a time: an idle thread
+/// takes the next configuration (with rayon's default splitting, a few pieces per thread, a thread slowed by
+/// the machine holds up a whole piece).
+fn each_configuration(data: &FitData) -> impl IndexedParallelIterator<Item = usize> {
+    (0..data.set.len()).into_par_iter().with_max_len(1)
+}
+
+thread_local! {
+    /// Each thread's [`FitTables`], kept from configuration to configuration and from call to call, so
+    /// that [`each_configuration`] can hand out single configurations without regrowing tables.
+    static FIT_TABLES: std::cell::RefCell<FitTables> = std::cell::RefCell::new(FitTables::default());
+}
+
+/// `work` on this thread's [`FitTables`] (fresh ones if the thread re-enters, which gbion never does).
+fn with_fit_tables<R>(work: impl FnOnce(&mut FitTables) -> R) -> R {
+    FIT_TABLES.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut tables) => work(&mut tables),
+        Err(_) => work(&mut FitTables::default()),
+    })
 }
 
 /// [`evaluate`] keeping the per-site tables for the parameter gradient in `tables`, as the loss and its
@@ -238,6 +261,7 @@ pub(crate) fn fit_linear_with_prior(
         }
         let blocks = (start..end)
             .into_par_iter()
+            .with_max_len(1)
             .map(|k| weighted_rows(mtp, data, k, weights))
             .collect::<Result<Vec<_>>>()?;
         factor.push_rows(blocks.into_iter().flatten())?;
@@ -371,8 +395,7 @@ pub struct ErrorMetrics {
 
 /// The errors of `mtp` on `data` (energies compared as given, per atom).
 pub fn error_metrics(mtp: &Mtp, data: &FitData) -> Result<ErrorMetrics> {
-    let outputs = (0..data.set.len())
-        .into_par_iter()
+    let outputs = each_configuration(data)
         .map(|k| evaluate(mtp, data, k))
         .collect::<Result<Vec<_>>>()?;
     let mut energy = Moments::default();
