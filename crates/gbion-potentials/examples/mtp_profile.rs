@@ -4,6 +4,9 @@
 //!
 //! Run: `cargo run --release -p gbion-potentials --example mtp_profile -- CALLS THREADS`; prints atoms,
 //! wall time and CPU time (all threads, from /proc/self/stat on Linux) per atom per call.
+//! With THREADS = `1v2` it alternates calls on a 1-thread and a 2-thread pool instead (CALLS of each) and
+//! prints the median wall times and the median of the per-pair speed-ups: both pools see the same minutes
+//! of a machine whose speed drifts.
 
 #[path = "../benches/cells/mod.rs"]
 mod cells;
@@ -17,18 +20,37 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let calls: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let threads: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let mtp = lstz_mtp();
     let structure = lstz([12, 12, 14]);
     let list = NeighborList::build(&structure, mtp.cutoff(), 0.0, ListKind::Full).expect("a list");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a pool");
-    black_box(pool.install(|| mtp.compute(&structure, Some(&list), Request::EFS).expect("evaluates")));
+    let call = |pool: &rayon::ThreadPool| {
+        let start = Instant::now();
+        black_box(pool.install(|| mtp.compute(&structure, Some(&list), Request::EFS).expect("evaluates")));
+        start.elapsed().as_secs_f64() * 1e6 / structure.len() as f64
+    };
+    if args.get(2).map(String::as_str) == Some("1v2") {
+        let (one, two) = (pool(1), pool(2));
+        call(&one);
+        call(&two);
+        let pairs: Vec<(f64, f64)> = (0..calls).map(|_| (call(&one), call(&two))).collect();
+        println!(
+            "{} atoms, {calls} call pairs: wall 1 thread {:.2} µs, 2 threads {:.2} µs per atom per call (medians), \
+             speed-up median {:.2} (min {:.2}, max {:.2})",
+            structure.len(),
+            median(pairs.iter().map(|p| p.0).collect()),
+            median(pairs.iter().map(|p| p.1).collect()),
+            median(pairs.iter().map(|p| p.0 / p.1).collect()),
+            pairs.iter().map(|p| p.0 / p.1).fold(f64::INFINITY, f64::min),
+            pairs.iter().map(|p| p.0 / p.1).fold(0.0, f64::max),
+        );
+        return;
+    }
+    let threads: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let pool = pool(threads);
+    call(&pool);
     let (start, cpu_start) = (Instant::now(), cpu_seconds());
     for _ in 0..calls {
-        black_box(pool.install(|| mtp.compute(&structure, Some(&list), Request::EFS).expect("evaluates")));
+        call(&pool);
     }
     let scale = 1e6 / (calls * structure.len()) as f64;
     let wall = start.elapsed().as_secs_f64() * scale;
@@ -38,6 +60,19 @@ fn main() {
         structure.len(),
         cpu.unwrap_or_else(|| "?".into())
     );
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a pool")
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 { values[n / 2] } else { 0.5 * (values[n / 2 - 1] + values[n / 2]) }
 }
 
 /// User + system CPU time of this process (s), from /proc/self/stat (clock ticks of 1/100 s).
