@@ -6,7 +6,8 @@
 //! wall time and CPU time (all threads, from /proc/self/stat on Linux) per atom per call.
 //! With THREADS = `1v2` it alternates calls on a 1-thread and a 2-thread pool instead (CALLS of each) and
 //! prints the median wall times and the median of the per-pair speed-ups: both pools see the same minutes
-//! of a machine whose speed drifts.
+//! of a machine whose speed drifts. `mtp_profile write FILE` writes the cell with gbion's energy, forces
+//! and stress as extended XYZ, for `benches/motep/compare.py` (motep on the same cell).
 
 #[path = "../benches/cells/mod.rs"]
 mod cells;
@@ -28,6 +29,21 @@ fn main() {
         black_box(pool.install(|| mtp.compute(&structure, Some(&list), Request::EFS).expect("evaluates")));
         start.elapsed().as_secs_f64() * 1e6 / structure.len() as f64
     };
+    if let (Some("write"), Some(path)) = (args.get(1).map(String::as_str), args.get(2)) {
+        let output = mtp.compute(&structure, Some(&list), Request::EFS).expect("evaluates");
+        let mut frame = structure.clone();
+        frame.results.energy = Some(output.energy);
+        frame.results.forces = output.forces;
+        frame.results.stress = output.stress;
+        let options = gbion_atoms::io::WriteOptions::default();
+        gbion_atoms::io::write_file(std::path::Path::new(path), None, [Ok(frame)], &options).expect("written");
+        println!(
+            "{} atoms written to {path}, E = {:.10} eV",
+            structure.len(),
+            output.energy
+        );
+        return;
+    }
     if args.get(2).map(String::as_str) == Some("1v2") {
         let (one, two) = (pool(1), pool(2));
         call(&one);
@@ -72,7 +88,11 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { 0.5 * (values[n / 2 - 1] + values[n / 2]) }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    }
 }
 
 /// User + system CPU time of this process (s), from /proc/self/stat (clock ticks of 1/100 s).
