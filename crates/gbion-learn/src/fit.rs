@@ -196,7 +196,7 @@ fn each_configuration(data: &FitData) -> impl IndexedParallelIterator<Item = usi
 thread_local! {
     /// Each thread's [`FitTables`], kept from configuration to configuration and from call to call, so
     /// that [`each_configuration`] can hand out single configurations without regrowing tables (they keep
-    /// the size of the largest configuration seen, ≈ 14 kB per atom at level 16, until the thread ends).
+    /// the size of the largest configuration seen, roughly 10 kB per atom at level 16, until the thread ends).
     static FIT_TABLES: std::cell::RefCell<FitTables> = std::cell::RefCell::new(FitTables::default());
 }
 
