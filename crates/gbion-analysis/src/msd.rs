@@ -333,7 +333,9 @@ fn fast_fft_len(n: usize) -> usize {
     best
 }
 
-/// Atoms whose component series are transformed by one rayon task.
+/// Atoms whose component series are transformed by one rayon task; the batches are handed out one at a
+/// time (an idle thread takes the next batch, where rayon's default splitting, a few pieces per thread, would
+/// leave it waiting for a thread that the machine slows).
 const GATHER_BATCH: usize = 16;
 
 /// MSD over all time origins of `subset` (indices among the chosen atoms) along `components`, averaged
@@ -348,6 +350,7 @@ pub fn msd_fft(trajectory: &Trajectory, subset: &[usize], components: Components
     let axes: Vec<usize> = components.axes().collect();
     let partials: Vec<SeriesSums> = subset
         .par_chunks(GATHER_BATCH)
+        .with_max_len(1)
         .map(|batch| {
             let mut sums = SeriesSums::new(t, forward.complex_len());
             let mut padded = forward.make_input_vec();
