@@ -62,6 +62,45 @@ pub struct Output {
     pub stress: Option<[f64; 6]>,
 }
 
+impl Output {
+    /// An error naming the first non-finite value (energy, an atom's energy or force, a stress component),
+    /// which parameters far out of range or overlapping atoms give; `Ok` when every value is finite.
+    pub fn check_finite(&self) -> Result<()> {
+        let bad = |what: String, value: f64| {
+            Err(Error::Invalid(format!(
+                "the potential gave a non-finite {what} ({value})"
+            )))
+        };
+        if !self.energy.is_finite() {
+            return bad("energy".into(), self.energy);
+        }
+        for (i, &e) in self.energies.iter().flatten().enumerate() {
+            if !e.is_finite() {
+                return bad(format!("energy of atom {i}"), e);
+            }
+        }
+        for (i, f) in self.forces.iter().flatten().enumerate() {
+            if let Some(&x) = f.iter().find(|x| !x.is_finite()) {
+                return bad(format!("force on atom {i}"), x);
+            }
+        }
+        const VOIGT: [&str; 6] = ["xx", "yy", "zz", "yz", "xz", "xy"];
+        for (name, &s) in VOIGT.iter().zip(self.stress.iter().flatten()) {
+            if !s.is_finite() {
+                return bad(format!("stress component {name}"), s);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error for two atoms at the same position (a pair distance of 0, where no potential is defined).
+pub(crate) fn coincident(atom: usize, other: usize) -> Error {
+    Error::Invalid(format!(
+        "atoms {atom} and {other} sit at the same position (distance 0)"
+    ))
+}
+
 /// The neighbour list a potential needs: range (the list's cutoff + skin must reach it) and kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ListRequest {
@@ -144,13 +183,15 @@ pub trait LocalEnergy: Send {
 
 /// Evaluate a potential on a structure, building the neighbour list it needs (no skin).
 pub fn evaluate(potential: &dyn Potential, structure: &Structure, request: Request) -> Result<Output> {
-    match potential.neighbor_list() {
+    let output = match potential.neighbor_list() {
         None => potential.compute(structure, None, request),
         Some(needed) => {
             let list = NeighborList::build(structure, needed.cutoff, 0.0, needed.kind)?;
             potential.compute(structure, Some(&list), request)
         }
-    }
+    }?;
+    output.check_finite()?;
+    Ok(output)
 }
 
 /// Check that `list` is present and fits `needed` (kind, and cutoff + skin ≥ the needed range).
@@ -195,4 +236,33 @@ pub fn stress_from_virial(structure: &Structure, sum: [f64; 6]) -> Result<[f64; 
     }
     let volume = structure.cell.volume();
     Ok(sum.map(|s| s / volume))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Output;
+
+    #[test]
+    fn check_finite_names_the_first_non_finite_value() {
+        let good = Output {
+            energy: -1.0,
+            energies: Some(vec![-0.5, -0.5]),
+            forces: Some(vec![[0.0; 3], [1.0, -1.0, 0.0]]),
+            stress: Some([0.0; 6]),
+        };
+        assert!(good.check_finite().is_ok());
+        let message = |out: Output| out.check_finite().unwrap_err().to_string();
+        let mut bad = good.clone();
+        bad.energy = f64::NAN;
+        assert!(message(bad).contains("non-finite energy (NaN)"));
+        let mut bad = good.clone();
+        bad.energies = Some(vec![-0.5, f64::INFINITY]);
+        assert!(message(bad).contains("non-finite energy of atom 1 (inf)"));
+        let mut bad = good.clone();
+        bad.forces = Some(vec![[0.0; 3], [1.0, f64::NEG_INFINITY, 0.0]]);
+        assert!(message(bad).contains("non-finite force on atom 1 (-inf)"));
+        let mut bad = good;
+        bad.stress = Some([0.0, 0.0, 0.0, 0.0, f64::NAN, 0.0]);
+        assert!(message(bad).contains("non-finite stress component xz (NaN)"));
+    }
 }

@@ -5,7 +5,7 @@
 
 use gbion_atoms::io::{Format, ReadOptions, read_file};
 use gbion_atoms::{Cell, Element, ListKind, NeighborList, Structure, Vec3};
-use gbion_potentials::mtp::Mtp;
+use gbion_potentials::mtp::{Mtp, MtpParameters};
 use gbion_potentials::{Change, Output, Potential, Request, evaluate};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -722,4 +722,19 @@ fn a_failed_call_leaves_the_next_one_exact() {
     assert_eq!(again.forces, first.forces);
     assert_eq!(again.stress, first.stress);
     assert_eq!(again.energies, first.energies);
+}
+
+#[test]
+fn a_non_finite_result_is_an_error_naming_what() {
+    // A scaling of 1e308 overflows the site energies: `evaluate` stops with a message, not a NaN.
+    let text = std::fs::read_to_string(fixture("potentials/l08_2sp.mtp")).unwrap();
+    let text = text.replacen("scaling = 3.000000000000000e-02", "scaling = 1e308", 1);
+    let mtp = Mtp::new(MtpParameters::parse(&text, "huge.mtp").unwrap())
+        .unwrap()
+        .with_species(elements(&["Zr", "O"]))
+        .unwrap();
+    let message = evaluate(&mtp, &case("l08_2sp", "perovskite_2x2x2"), Request::EFS)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("the potential gave a non-finite energy"), "{message}");
 }

@@ -208,6 +208,23 @@ fn malformed_files_name_file_line_and_field() {
             String::new(),
             "bad.mtp line 1: expected the header \"MTP\", found an empty file",
         ),
+        // Counts that would size tables of gigabytes are errors before anything is allocated.
+        (
+            replace("species_count = 2", "species_count = 1000000000"),
+            "bad.mtp line 5: species_count: 1000000000 is more than 118",
+        ),
+        (
+            replace("radial_basis_size = 8", "radial_basis_size = 100000"),
+            "bad.mtp line 10: radial_basis_size: 100000 is more than 64",
+        ),
+        (
+            replace("alpha_moments_count = 18", "alpha_moments_count = 1000000000"),
+            "bad.mtp line 25: alpha_moments_count: 1000000000 is more than 1000000",
+        ),
+        (
+            replace("{0, 2, 0, 0}", "{0, 2, 0, 1000}"),
+            "bad.mtp line 27: alpha_index_basic: row 4 {0, 2, 0, 1000}: tensor rank 1002 is more than 32",
+        ),
     ];
     let mut failures = Vec::new();
     for (text, expected) in cases {

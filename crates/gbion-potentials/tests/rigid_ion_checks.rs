@@ -304,6 +304,23 @@ fn parameter_file_errors_name_line_and_key() {
             "cutoff = 5.0\ntaper_inner = 4.0\n[coulomb]\nmethod = \"none\"\n[charges]\nLi = 1.0\n",
             "line 2: taper_inner",
         ),
+        // Values far outside any physical choice, which would exhaust memory or time.
+        (
+            "cutoff = 1e308\n[coulomb]\nmethod = \"none\"\n[charges]\nLi = 1.0\n",
+            "line 1: cutoff: must be a length in (0, 100] Å",
+        ),
+        (
+            "cutoff = 5.0\n[coulomb]\nmethod = \"dsf\"\nalpha = 0.2\ncutoff = 2147483648\n[charges]\nLi = 1.0\n",
+            "line 2: coulomb.cutoff: must be a length in (0, 100] Å",
+        ),
+        (
+            "cutoff = 5.0\n[coulomb]\nmethod = \"ewald\"\naccuracy = 1e-300\n[charges]\nLi = 1.0\n",
+            "line 2: coulomb.accuracy: must lie in [1e-15, 1)",
+        ),
+        (
+            "cutoff = 5.0\n[coulomb]\nmethod = \"none\"\n[charges]\nLi = 1e150\n",
+            "line 4: charges.Li: must be a number of e within ±10",
+        ),
     ];
     for (text, expected) in cases {
         let message = RigidIon::from_toml(text, "bad.toml").unwrap_err().to_string();
@@ -315,4 +332,39 @@ fn parameter_file_errors_name_line_and_key() {
         .unwrap_err()
         .to_string();
     assert!(message.contains("atom 0 is Fe"), "{message}");
+}
+
+#[test]
+fn atoms_at_the_same_position_are_an_error_not_a_nan() {
+    let cell = Cell::orthorhombic([8.0; 3]).unwrap();
+    // The O atom on the Sr atom itself, and on its periodic image one cell along z.
+    for o in [[1.0, 1.0, 1.0], [1.0, 1.0, 9.0]] {
+        let atoms = Structure::new(cell.clone(), vec![el("Sr"), el("O")], vec![[1.0; 3], o]).unwrap();
+        for method in ["ewald", "dsf", "none"] {
+            let message = evaluate(&model(method), &atoms, Request::EFS).unwrap_err().to_string();
+            assert!(
+                message.contains("atoms 0 and 1 sit at the same position"),
+                "{method}: {message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_ewald_sum_of_hours_is_an_error() {
+    // A 0.02 Å real-space cutoff needs α ≈ 180 1/Å and k_c beyond 1000 1/Å: billions of wave vectors.
+    let text =
+        "cutoff = 5.0\n[coulomb]\nmethod = \"ewald\"\naccuracy = 1e-5\ncutoff = 0.02\n[charges]\nNa = 1.0\nCl = -1.0\n";
+    let model = RigidIon::from_toml(text, "tiny.toml").unwrap();
+    let atoms = Structure::new(
+        Cell::orthorhombic([8.0; 3]).unwrap(),
+        vec![el("Na"), el("Cl")],
+        vec![[1.0; 3], [3.0, 1.0, 1.0]],
+    )
+    .unwrap();
+    let message = evaluate(&model, &atoms, Request::ENERGY).unwrap_err().to_string();
+    assert!(
+        message.contains("wave vectors") && message.contains("lower accuracy"),
+        "{message}"
+    );
 }

@@ -211,7 +211,7 @@ impl MtpParameters {
         self.species_count * self.species_count * self.radial_funcs_count * self.radial_basis_size
     }
 
-    /// Check counts and index ranges; on failure, the offending field and what is wrong.
+    /// Check counts, index ranges and bounds; on failure, the offending field and what is wrong.
     pub(crate) fn check(&self) -> std::result::Result<(), (&'static str, String)> {
         let positive = |field: &'static str, value: usize| {
             if value == 0 {
@@ -220,9 +220,39 @@ impl MtpParameters {
                 Ok(())
             }
         };
+        let at_most = |field: &'static str, value: usize, limit: usize| {
+            if value > limit {
+                Err((field, format!("{value} is more than {limit}, far beyond any MTP")))
+            } else {
+                Ok(())
+            }
+        };
         positive("species_count", self.species_count)?;
         positive("radial_basis_size", self.radial_basis_size)?;
         positive("radial_funcs_count", self.radial_funcs_count)?;
+        at_most("species_count", self.species_count, MAX_SPECIES)?;
+        at_most("radial_basis_size", self.radial_basis_size, MAX_RADIAL)?;
+        at_most("radial_funcs_count", self.radial_funcs_count, MAX_RADIAL)?;
+        at_most("alpha_moments_count", self.alpha_moments_count, MAX_MOMENTS)?;
+        if let Some((row, r)) = self
+            .alpha_index_basic
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r[1] + r[2] + r[3] > MAX_TENSOR_RANK)
+        {
+            return Err((
+                "alpha_index_basic",
+                format!(
+                    "row {row} {{{}, {}, {}, {}}}: tensor rank {} is more than {MAX_TENSOR_RANK} (MLIP's levels, up to 28, \
+                     need at most 26)",
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[1] + r[2] + r[3]
+                ),
+            ));
+        }
         if !(self.min_dist.is_finite() && self.max_dist.is_finite() && self.min_dist < self.max_dist) {
             return Err((
                 "max_dist",
@@ -309,6 +339,18 @@ impl MtpParameters {
         Ok(())
     }
 }
+
+/// Most species an MTP file may declare (the elements).
+const MAX_SPECIES: usize = 118;
+
+/// Most Chebyshev polynomials, and most radial functions (MLIP uses 8 and up to 6).
+const MAX_RADIAL: usize = 64;
+
+/// Most moments (MLIP's level-28 basis has some thousands).
+const MAX_MOMENTS: usize = 1_000_000;
+
+/// Largest tensor rank a + b + c of a basic moment {μ, a, b, c}.
+const MAX_TENSOR_RANK: usize = 32;
 
 /// A value as it appears in the file, with the line it starts on.
 struct Entry {
@@ -500,14 +542,19 @@ impl<'a> RawFile<'a> {
             parameters.alpha_moment_mapping.len(),
             "alpha_moment_mapping",
         )?;
+        let check = |parameters: &MtpParameters| {
+            parameters.check().map_err(|(field, message)| {
+                let line = self
+                    .entries
+                    .get(field)
+                    .map_or(self.radial_line.unwrap_or(0), |e| e.line);
+                self.error(line, format!("{field}: {message}"))
+            })
+        };
+        // The counts first (they size the radial table), then again with the coefficients read.
+        check(&parameters)?;
         parameters.radial_coeffs = self.radial_coeffs(&parameters)?;
-        parameters.check().map_err(|(field, message)| {
-            let line = self
-                .entries
-                .get(field)
-                .map_or(self.radial_line.unwrap_or(0), |e| e.line);
-            self.error(line, format!("{field}: {message}"))
-        })?;
+        check(&parameters)?;
         Ok(parameters)
     }
 

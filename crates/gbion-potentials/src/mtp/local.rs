@@ -125,7 +125,7 @@ impl Mtp {
             typed.push((j, r, type_at(j)?));
         }
         work.load(&self.model, typed.into_iter())
-            .map_err(|j| super::coincident(atom, j))?;
+            .map_err(|j| crate::potential::coincident(atom, j))?;
         let centre = type_at(atom)?;
         work.moments(&self.model, centre);
         Ok(work.energy(&self.model, centre))

@@ -137,7 +137,7 @@ impl<'m> MomentCache<'m> {
             .map(|n| (n.index, n.vector, type_at(n.index)));
         self.work
             .load(&self.mtp.model, neighbours)
-            .map_err(|j| super::coincident(atom, j))?;
+            .map_err(|j| crate::potential::coincident(atom, j))?;
         self.work.moments(&self.mtp.model, centre);
         Ok(self.work.energy(&self.mtp.model, centre))
     }

@@ -22,7 +22,7 @@ pub use file::MtpParameters;
 pub use fit::{FitDirection, FitTables, LinearRows, ParameterOffsets};
 pub use rows::SiteBases;
 
-use crate::potential::{ListRequest, accumulate_virial, require_list, stress_from_virial};
+use crate::potential::{ListRequest, accumulate_virial, coincident, require_list, stress_from_virial};
 use crate::{Change, Error, LocalEnergy, Output, Potential, Request, Result};
 use gbion_atoms::{Element, ListKind, NeighborList, Structure, Vec3};
 #[cfg(target_arch = "x86_64")]
@@ -364,12 +364,6 @@ struct BlockScratch {
 
 /// An atom that the current block has not touched yet.
 const UNTOUCHED: u32 = u32::MAX;
-
-fn coincident(atom: usize, other: usize) -> Error {
-    Error::Invalid(format!(
-        "atoms {atom} and {other} sit at the same position (distance 0)"
-    ))
-}
 
 fn element_names(elements: &[Element]) -> String {
     let names: Vec<&str> = elements.iter().map(|e| e.symbol()).collect();

@@ -89,6 +89,10 @@ impl EwaldParameters {
     }
 }
 
+/// Most wave vectors [`reciprocal`] scans (a box of integer m around the k_c sphere); beyond it a call would
+/// run for hours, which only parameters far from any physical choice ask for.
+const MAX_WAVE_VECTORS: f64 = 1e8;
+
 /// What the reciprocal sum adds, in units of k_e: energy, per-atom energies, forces and the virial
 /// Σ ∂E/∂ε (Voigt), as asked.
 #[derive(Clone, Debug, Default)]
@@ -150,6 +154,14 @@ pub fn reciprocal(
     let k_cut2 = parameters.k_cutoff * parameters.k_cutoff;
     let m_max: [usize; 3] =
         std::array::from_fn(|d| (parameters.k_cutoff * linalg::norm(matrix[d]) / (2.0 * PI)).floor() as usize);
+    let candidates = (m_max[0] as f64 + 1.0) * (2.0 * m_max[1] as f64 + 1.0) * (2.0 * m_max[2] as f64 + 1.0);
+    if candidates > MAX_WAVE_VECTORS {
+        return Err(Error::Invalid(format!(
+            "the Ewald reciprocal sum would scan {candidates:.1e} wave vectors (k_c = {:.3} 1/Å, α = {:.3} 1/Å, \
+             real-space cutoff {} Å): ask for a lower accuracy or a longer Coulomb cutoff",
+            parameters.k_cutoff, parameters.alpha, parameters.real_cutoff
+        )));
+    }
     let fractional: Vec<Vec3> = positions.iter().map(|&r| linalg::vec_mat(r, &inverse)).collect();
     let tables: Vec<PhaseTable> = (0..3)
         .map(|d| PhaseTable::new(fractional.iter().map(move |s| s[d]), n, m_max[d]))

@@ -16,7 +16,9 @@ pub mod pair;
 pub mod params;
 mod table;
 
-use crate::potential::{ListRequest, Output, Potential, Request, accumulate_virial, require_list, stress_from_virial};
+use crate::potential::{
+    ListRequest, Output, Potential, Request, accumulate_virial, coincident, require_list, stress_from_virial,
+};
 use crate::{Change, Error, Result};
 use dsf::Dsf;
 use ewald::EwaldParameters;
@@ -760,6 +762,12 @@ impl Potential for RigidIon {
         let coulomb = self.coulomb_for(structure, &charges);
         let mut sums = Accumulator::new(structure.len(), request);
         self.real_space(structure, list, &types, &coulomb, &mut sums);
+        if !sums.energy.is_finite() {
+            // The pair loop does not test for r = 0; name the atoms when that is why.
+            if let Some((i, n)) = list.pairs(&structure.positions).find(|(_, n)| n.distance == 0.0) {
+                return Err(coincident(i, n.index));
+            }
+        }
         self.coulomb_terms(structure, &charges, &coulomb, request, &mut sums)?;
         let stress = sums
             .virial

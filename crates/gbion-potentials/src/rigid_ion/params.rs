@@ -28,6 +28,9 @@
 //! # repulsion = { b = 1.0 }                                # B/r¹², eV·Å¹²
 //! ```
 //! A pair may list several forms; they are summed. Pairs not listed do not interact except by Coulomb.
+//! Bounds that keep a run's memory and time finite: cutoffs at most [`MAX_CUTOFF`] Å, charges within
+//! ±[`MAX_CHARGE`] e, Ewald accuracy at least [`MIN_ACCURACY`] (and an Ewald sum that would scan more than
+//! 1e8 wave vectors is refused when evaluated).
 //!
 //! # Shipped sets
 //!
@@ -155,12 +158,7 @@ pub fn parse(text: &str, source_name: &str) -> Result<Parameters> {
     })?;
     let at = |offset: usize, message: String| Error::parse(source_name, line_of(text, offset), message);
     let cutoff = *file.cutoff.get_ref();
-    if !(cutoff.is_finite() && cutoff > 0.0) {
-        return Err(at(
-            file.cutoff.span().start,
-            format!("cutoff: must be a positive length (Å), got {cutoff}"),
-        ));
-    }
+    check_cutoff("cutoff", cutoff).map_err(|message| at(file.cutoff.span().start, message))?;
     let mode = cutoff_mode(&file, cutoff, &at)?;
     let coulomb = coulomb(&file.coulomb, cutoff, &at)?;
     let charges_offset = file.charges.span().start;
@@ -168,8 +166,11 @@ pub fn parse(text: &str, source_name: &str) -> Result<Parameters> {
     for (symbol, &charge) in file.charges.get_ref() {
         let element = Element::from_symbol(symbol)
             .map_err(|_| at(charges_offset, format!("charges: unknown element '{symbol}'")))?;
-        if !charge.is_finite() {
-            return Err(at(charges_offset, format!("charges.{symbol}: not a finite number")));
+        if !(-MAX_CHARGE..=MAX_CHARGE).contains(&charge) {
+            return Err(at(
+                charges_offset,
+                format!("charges.{symbol}: must be a number of e within ±{MAX_CHARGE}, got {charge}"),
+            ));
         }
         species.push((element, charge));
     }
@@ -259,16 +260,29 @@ fn cutoff_mode(file: &File, cutoff: f64, at: &At) -> Result<CutoffMode> {
     }
 }
 
+/// Longest cutoff accepted (Å): neighbour lists grow as its cube and the Coulomb tables linearly.
+pub const MAX_CUTOFF: f64 = 100.0;
+
+/// Smallest Ewald accuracy accepted (relative RMS force error; finer is below double-precision rounding).
+pub const MIN_ACCURACY: f64 = 1e-15;
+
+/// Largest ionic charge accepted (e; formal charges reach +8).
+pub const MAX_CHARGE: f64 = 10.0;
+
+/// The message for a cutoff `name` = `value` that is not a length in (0, [`MAX_CUTOFF`]] Å.
+fn check_cutoff(name: &str, value: f64) -> std::result::Result<(), String> {
+    if value > 0.0 && value <= MAX_CUTOFF {
+        Ok(())
+    } else {
+        Err(format!("{name}: must be a length in (0, {MAX_CUTOFF}] Å, got {value}"))
+    }
+}
+
 fn coulomb(table: &Spanned<CoulombTable>, pair_cutoff: f64, at: &At) -> Result<CoulombSpec> {
     let offset = table.span().start;
     let table = table.get_ref();
     let cutoff = table.cutoff.unwrap_or(pair_cutoff);
-    if !(cutoff.is_finite() && cutoff > 0.0) {
-        return Err(at(
-            offset,
-            format!("coulomb.cutoff: must be a positive length (Å), got {cutoff}"),
-        ));
-    }
+    check_cutoff("coulomb.cutoff", cutoff).map_err(|message| at(offset, message))?;
     let forbid = |key: &str, value: Option<f64>| match value {
         Some(_) => Err(at(
             offset,
@@ -288,10 +302,10 @@ fn coulomb(table: &Spanned<CoulombTable>, pair_cutoff: f64, at: &At) -> Result<C
             let accuracy = table
                 .accuracy
                 .ok_or_else(|| at(offset, "coulomb.accuracy: needed with method = \"ewald\"".into()))?;
-            if !(accuracy > 0.0 && accuracy < 1.0) {
+            if !((MIN_ACCURACY..1.0).contains(&accuracy)) {
                 return Err(at(
                     offset,
-                    format!("coulomb.accuracy: must lie in (0, 1), got {accuracy}"),
+                    format!("coulomb.accuracy: must lie in [{MIN_ACCURACY:e}, 1), got {accuracy}"),
                 ));
             }
             Ok(CoulombSpec::Ewald { accuracy, cutoff })
