@@ -37,6 +37,8 @@ pub enum MsdError {
     },
     #[error("frame {frame}: the `image` property must hold 3 integers per atom")]
     BadImageFlags { frame: usize },
+    #[error("frame {frame}: atom {atom} has image flag {flag}, beyond ±2^31 cells")]
+    ImageFlagRange { frame: usize, atom: usize, flag: i64 },
     #[error("atom index {index} is out of range ({n_atoms} atoms)")]
     AtomIndex { index: usize, n_atoms: usize },
     #[error("no atoms selected")]
@@ -298,7 +300,17 @@ impl Trajectory {
 fn image_flags(frame: &Structure, index: usize) -> Result<Option<&[i64]>, MsdError> {
     match frame.properties.get("image") {
         None => Ok(None),
-        Some(Property::Int { data, columns: 3 }) if data.len() == 3 * frame.len() => Ok(Some(data)),
+        Some(Property::Int { data, columns: 3 }) if data.len() == 3 * frame.len() => {
+            // Cell translations take i32 shifts: a flag beyond is no real trajectory, not one to truncate.
+            match data.iter().position(|&n| i32::try_from(n).is_err()) {
+                Some(k) => Err(MsdError::ImageFlagRange {
+                    frame: index,
+                    atom: k / 3,
+                    flag: data[k],
+                }),
+                None => Ok(Some(data)),
+            }
+        }
         Some(_) => Err(MsdError::BadImageFlags { frame: index }),
     }
 }

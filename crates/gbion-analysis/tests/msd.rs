@@ -225,7 +225,23 @@ fn bad_frames_are_errors() {
         Trajectory::new(vec![5]).push(&frames[0]),
         Err(MsdError::AtomIndex { index: 5, .. })
     ));
-    assert!(msd_fft(&trajectory(2, truth), &[], Components::XYZ).is_err());
+    assert!(msd_fft(&trajectory(2, truth.clone()), &[], Components::XYZ).is_err());
+    // An image flag beyond i32 is refused, not truncated (2^32 + 1 would have read as 1).
+    let mut flagged = wrapped_frames(n, &truth, |_| cell(1.0), true);
+    let Some(Property::Int { data, .. }) = flagged[1].properties.get_mut("image") else {
+        panic!("wrapped_frames(.., true) writes image flags")
+    };
+    data[4] = (1 << 32) + 1;
+    let mut traj = Trajectory::new(vec![0, 1]);
+    traj.push(&flagged[0]).unwrap();
+    assert!(matches!(
+        traj.push(&flagged[1]),
+        Err(MsdError::ImageFlagRange {
+            frame: 1,
+            atom: 1,
+            flag: 4294967297
+        })
+    ));
 }
 
 /// kinisi 2.1.0's MSD of the shared fixture walk (tests/fixtures/kinisi): gbion's all-origins MSD of the
