@@ -134,3 +134,26 @@ fn bad_input_is_an_error_not_nan() {
         Err(FitError::BadInput(_))
     ));
 }
+
+#[test]
+fn a_far_outlying_position_gives_an_error_or_a_finite_fit_never_a_panic() {
+    // A line scan with one position typed 1e20 µm (or 1e300 m) among points 5 µm apart: the scaled
+    // fit's parameters run off to infinity, and erfc(∞/∞) used to panic inside puruspe.
+    let c = [0.34, 0.33, 0.32, 0.30, 0.30, 0.29];
+    for far in [1e14, 1e300] {
+        let x = [far, 215e-6, 220e-6, 225e-6, 230e-6, 235e-6];
+        if let Ok(fit) = fit_erfc(&x, &c, None, 59.0 * 3600.0) {
+            let p = fit.profile;
+            let values = [
+                p.d_m2_s,
+                p.c_s,
+                p.c_0,
+                p.x0_m,
+                fit.d_err_m2_s,
+                fit.x0_err_m,
+                fit.reduced_chi2,
+            ];
+            assert!(values.iter().all(|v| v.is_finite()), "{far}: {fit:?}");
+        }
+    }
+}

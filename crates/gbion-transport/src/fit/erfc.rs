@@ -29,8 +29,14 @@ impl ErfcProfile {
             self.x0_m - x_m
         };
         let xi = depth.max(0.0) / (2.0 * (self.d_m2_s * self.t_s).sqrt());
-        self.c_0 + (self.c_s - self.c_0) * puruspe::erfc(xi)
+        self.c_0 + (self.c_s - self.c_0) * erfc(xi)
     }
+}
+
+/// erfc(ξ), and NaN for a NaN ξ (which `puruspe::erfc` panics on; parameters running off to infinity give
+/// ∞/∞), so that the least-squares steps see a non-finite residual and reject the step.
+fn erfc(xi: f64) -> f64 {
+    if xi.is_nan() { f64::NAN } else { puruspe::erfc(xi) }
 }
 
 /// The result of [`fit_erfc`]: best-fit profile and one-sigma uncertainties from the covariance
@@ -57,7 +63,7 @@ struct ScaledScan<'a> {
 impl Residuals for ScaledScan<'_> {
     fn residuals(&self, p: &[f64]) -> Vec<f64> {
         let (u0, cs, c0, w) = (p[0], p[1], p[2], p[3].exp());
-        let model = |u: f64| c0 + (cs - c0) * puruspe::erfc((u - u0).max(0.0) / w);
+        let model = |u: f64| c0 + (cs - c0) * erfc((u - u0).max(0.0) / w);
         self.u
             .iter()
             .zip(self.c)
@@ -75,7 +81,7 @@ impl Residuals for ScaledScan<'_> {
                 jac[(i, 1)] = wt;
                 continue;
             }
-            let e = puruspe::erfc(xi);
+            let e = erfc(xi);
             let slope = (cs - c0) * 2.0 / PI.sqrt() * (-xi * xi).exp();
             jac[(i, 0)] = wt * slope / w;
             jac[(i, 1)] = wt * e;
