@@ -12,6 +12,9 @@ use std::f64::consts::PI;
 
 use crate::models::{ModelError, positive};
 
+/// Most frequencies [`BrickLayerCircuit::spectrum`] computes (a million: far more than any plot or fit).
+pub const MAX_SPECTRUM_POINTS: usize = 1_000_000;
+
 /// Vacuum permittivity ε₀ in F/m (CODATA 2018).
 pub const VACUUM_PERMITTIVITY_F_M: f64 = 8.854_187_812_8e-12;
 
@@ -118,7 +121,7 @@ impl BrickLayerCircuit {
         (b_re + g_re, b_im + g_im)
     }
 
-    /// Z on a logarithmic grid from `f_min_hz` to `f_max_hz` with `points_per_decade` points per decade
+    /// Z on a logarithmic grid (at most [`MAX_SPECTRUM_POINTS`] frequencies) from `f_min_hz` to `f_max_hz` with `points_per_decade` points per decade
     /// (both ends included), ascending in frequency.
     pub fn spectrum(
         &self,
@@ -136,7 +139,15 @@ impl BrickLayerCircuit {
         }
         let per_decade = positive("points per decade", points_per_decade as f64)?;
         let decades = (f_max / f_min).log10();
-        let n = (decades * per_decade).ceil().max(1.0) as usize;
+        let intervals = (decades * per_decade).ceil().max(1.0);
+        if intervals >= MAX_SPECTRUM_POINTS as f64 {
+            return Err(ModelError::TooMany {
+                name: "frequencies (decades × points per decade)",
+                value: intervals + 1.0,
+                limit: MAX_SPECTRUM_POINTS,
+            });
+        }
+        let n = intervals as usize;
         Ok((0..=n)
             .map(|k| {
                 let f = f_min * 10f64.powf(decades * k as f64 / n as f64);

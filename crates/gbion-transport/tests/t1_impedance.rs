@@ -119,6 +119,10 @@ fn spectrum_grid_and_errors() {
     assert!(c.spectrum(10.0, 1.0, 5).is_err());
     assert!(c.spectrum(0.0, 1.0, 5).is_err());
     assert!(c.spectrum(1.0, 10.0, 0).is_err());
+    // Grids of more than a million frequencies (once a capacity overflow or an abort) are errors.
+    assert!(c.spectrum(1.0, 10.0, 1_000_000_000).is_err());
+    assert!(c.spectrum(1e-300, 1e300, 100_000).is_err());
+    assert_eq!(c.spectrum(1.0, 10.0, 999_999).unwrap().len(), 1_000_000);
     let mut bad = llto_sample();
     bad.delta = 0.0;
     assert!(bad.circuit().is_err());

@@ -26,6 +26,12 @@ pub enum ModelError {
     Negative { name: &'static str, value: f64 },
     #[error("{name} must lie in [0, 1], got {value}")]
     NotAFraction { name: &'static str, value: f64 },
+    #[error("{name}: {value} is more than the {limit} allowed")]
+    TooMany {
+        name: &'static str,
+        value: f64,
+        limit: usize,
+    },
 }
 
 /// `value` if it is positive and finite, else [`ModelError::NotPositive`] naming it.
