@@ -62,6 +62,8 @@ pub enum DiffusionError {
     BadTemperature(f64),
     #[error("cell volume must be positive for a number density, got {0} Å³")]
     BadVolume(f64),
+    #[error("the ion's charge must be a non-zero number of e within ±10, got {0}")]
+    BadCharge(f64),
 }
 
 /// Options of the MSD fit.
@@ -336,6 +338,9 @@ pub fn nernst_einstein(
     }
     if !(volume_a3.is_finite() && volume_a3 > 0.0) {
         return Err(DiffusionError::BadVolume(volume_a3));
+    }
+    if !((-10.0..=10.0).contains(&charge_e) && charge_e != 0.0) {
+        return Err(DiffusionError::BadCharge(charge_e));
     }
     let n = n_ions as f64 / (volume_a3 * A3_IN_CM3);
     let q = charge_e * ELEMENTARY_CHARGE_C;

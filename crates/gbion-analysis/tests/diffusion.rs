@@ -198,6 +198,12 @@ fn nernst_einstein_matches_the_transport_crate() {
         nernst_einstein(&tracer, &charge, 20, 1.0, 10.0, -1.0),
         Err(DiffusionError::BadTemperature(_))
     ));
+    for z in [f64::NAN, 0.0, 1e300] {
+        assert!(matches!(
+            nernst_einstein(&tracer, &charge, 20, z, 10.0, 300.0),
+            Err(DiffusionError::BadCharge(_))
+        ));
+    }
 }
 
 #[test]

@@ -209,6 +209,10 @@ fn gb_errors_name_the_problem() {
     assert!(err.contains("no Ta atoms"), "{err}");
     let err = run(&["--mu", "Li"]);
     assert!(err.contains("expected Element=eV"), "{err}");
+    let err = run(&["--energy", "5", "--mu", "Li=nan,Sr=1"]);
+    assert!(err.contains("not a finite number of eV"), "{err}");
+    let err = run(&["--energy", "5", "--mu", "Li=1,Sr=1,Li=2"]);
+    assert!(err.contains("--mu gives Li twice"), "{err}");
     // Spacings need a measurable interplanar spacing.
     let out = gbion(&["analyze", "gb", file.to_str().unwrap(), "--spacings", "4"]);
     let err = String::from_utf8(out.stderr).unwrap();

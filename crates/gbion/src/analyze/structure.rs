@@ -459,24 +459,27 @@ fn bulk_reference_from_file(path: &Path) -> Result<BulkReference> {
     BulkReference::from_bulk(&last).with_context(|| format!("--bulk-energy {}", path.display()))
 }
 
-/// `--mu Li=-1.9,O=-4.9` → symbol → eV per atom.
+/// `--mu Li=-1.9,O=-4.9` → symbol → eV per atom (finite, each element once).
 fn parse_mu(values: &[String]) -> Result<BTreeMap<&'static str, f64>> {
-    values
-        .iter()
-        .map(|item| {
-            let (symbol, value) = item
-                .split_once('=')
-                .with_context(|| format!("--mu {item:?}: expected Element=eV, e.g. Li=-1.9"))?;
-            let symbol = Element::from_symbol(symbol)
-                .with_context(|| format!("--mu {item:?}"))?
-                .symbol();
-            let value: f64 = value
-                .trim()
-                .parse()
-                .with_context(|| format!("--mu {item:?}: {value:?} is not a number of eV"))?;
-            Ok((symbol, value))
-        })
-        .collect()
+    let mut mu = BTreeMap::new();
+    for item in values {
+        let (symbol, value) = item
+            .split_once('=')
+            .with_context(|| format!("--mu {item:?}: expected Element=eV, e.g. Li=-1.9"))?;
+        let symbol = Element::from_symbol(symbol)
+            .with_context(|| format!("--mu {item:?}"))?
+            .symbol();
+        let value: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .with_context(|| format!("--mu {item:?}: {value:?} is not a finite number of eV"))?;
+        if mu.insert(symbol, value).is_some() {
+            bail!("--mu gives {symbol} twice");
+        }
+    }
+    Ok(mu)
 }
 
 /// The profile as CSV: `distance_A`, then `<El>_at_percent` per reported species.
