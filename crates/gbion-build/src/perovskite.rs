@@ -67,6 +67,9 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
 }
 
+/// Most perovskite units (5 sites each) a supercell may have: 10⁸, some 40 GB of structure and lists.
+pub const MAX_UNITS: usize = 100_000_000;
+
 /// The sites of an n1 × n2 × n3 perovskite supercell, unit by unit.
 pub fn supercell_sites(a: f64, supercell: [usize; 3]) -> Vec<Site> {
     let mut sites = Vec::with_capacity(5 * supercell.iter().product::<usize>());
@@ -110,6 +113,13 @@ impl PerovskiteSpec {
             return Err(Error::Invalid(format!(
                 "lattice constant {} Å and supercell {:?} must be positive",
                 self.a, self.supercell
+            )));
+        }
+        let units = self.supercell.iter().map(|&n| n as f64).product::<f64>();
+        if units > MAX_UNITS as f64 {
+            return Err(Error::Invalid(format!(
+                "supercell {:?} has {units:.3e} perovskite units, more than the {MAX_UNITS} (5 × 10⁸ sites) gbion builds",
+                self.supercell
             )));
         }
         let lengths = self.supercell.map(|n| n as f64 * self.a);
@@ -393,6 +403,12 @@ mod tests {
         spec.supercell = [4, 5, 5];
         spec.round = false;
         assert_eq!(spec.build().unwrap().vacancies.len(), 14);
+    }
+
+    #[test]
+    fn a_supercell_beyond_any_memory_is_an_error() {
+        let err = lstz([100_000; 3], Ordering::Random, 1).build().unwrap_err().to_string();
+        assert!(err.contains("1.000e15 perovskite units"), "{err}");
     }
 
     #[test]
