@@ -27,6 +27,8 @@ pub enum MicrostructureError {
     BadGrainSize { mean: f64, spread: f64 },
     #[error("boundary image has no grain pixels (all pixels are GB)")]
     NoGrains,
+    #[error("mean grain diameter {mean} m is below two grid cells (h = {h} m): the grid cannot resolve its grains")]
+    GrainsBelowGrid { mean: f64, h: f64 },
 }
 
 /// A Cartesian axis of the grid.
@@ -137,6 +139,9 @@ impl Microstructure {
                 mean: mean_diameter,
                 spread,
             });
+        }
+        if mean_diameter < 2.0 * h {
+            return Err(MicrostructureError::GrainsBelowGrid { mean: mean_diameter, h });
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let dim = if dims[2] == 1 { 2 } else { 3 };
@@ -464,6 +469,16 @@ mod tests {
             .unwrap()
             .grain_stats();
         assert!(wide.std_diameter_m > 1.5 * narrow.std_diameter_m, "{narrow:?} {wide:?}");
+    }
+
+    #[test]
+    fn voronoi_grains_below_two_cells_are_an_error() {
+        // 1 nm grains on a 1 µm grid: once 10¹⁰ seeds and an allocation abort.
+        assert!(matches!(
+            Microstructure::voronoi([200, 200, 1], 1e-6, 1e-9, 0.0, 3),
+            Err(MicrostructureError::GrainsBelowGrid { .. })
+        ));
+        assert!(Microstructure::voronoi([20, 20, 1], 1e-6, 2e-6, 0.0, 3).is_ok());
     }
 
     #[test]
