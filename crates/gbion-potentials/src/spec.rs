@@ -36,12 +36,14 @@ pub fn load(spec: &str, species: Option<Vec<Element>>, timeout: Option<Duration>
     let path = Path::new(spec);
     match path.extension().and_then(|e| e.to_str()) {
         Some("mtp") => {
+            // The file first, so that a missing or malformed file is reported as such.
+            let mtp = Mtp::read(path)?;
             let species = species.ok_or_else(|| {
                 Error::Invalid(format!(
                     "{spec}: MLIP .mtp files carry no element names; give them with --species (type order)"
                 ))
             })?;
-            Ok(Box::new(Mtp::read(path)?.with_species(species)?))
+            Ok(Box::new(mtp.with_species(species)?))
         }
         Some("toml") => Ok(Box::new(RigidIon::from_file(path)?)),
         _ => Err(Error::Invalid(format!(

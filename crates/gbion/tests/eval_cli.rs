@@ -197,8 +197,13 @@ fn eval_writes_extxyz_with_results_atomically() {
 fn bad_potentials_are_clear_errors() {
     let xyz = repo("crates/gbion-potentials/tests/fixtures/lammps/srtio3_ewald.extxyz");
     let mtp = repo("crates/gbion-potentials/tests/fixtures/mtp/potentials/l16_5sp.mtp");
-    let cases: [(Vec<&str>, &str); 5] = [
+    let cases: [(Vec<&str>, &str); 6] = [
         (vec!["--potential", mtp.to_str().unwrap()], "--species"),
+        // A missing file is reported as missing, before any word about --species.
+        (
+            vec!["--potential", "missing.mtp"],
+            "cannot read missing.mtp: No such file",
+        ),
         (
             vec!["--potential", mtp.to_str().unwrap(), "--species", "Li,Sr"],
             "5 species",

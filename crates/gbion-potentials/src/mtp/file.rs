@@ -90,7 +90,7 @@ impl MtpParameters {
     /// Read an `.mtp` file.
     pub fn read(path: &Path) -> Result<MtpParameters> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::parse(&name, 0, format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Invalid(format!("cannot read {name}: {e}")))?;
         MtpParameters::parse(&text, &name)
     }
 
