@@ -68,10 +68,32 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
 /// Read a calibration TOML file.
 pub fn read_calibration(path: &Path) -> Result<Calibration> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    toml::from_str(&text).map_err(|e| {
+    let calibration: Calibration = toml::from_str(&text).map_err(|e| {
         let line = e.span().map_or(0, |s| text[..s.start].matches('\n').count() + 1);
         Error::parse(path, format!("line {line}"), "calibration", e.message().to_string())
-    })
+    })?;
+    let axes = [
+        ("energy", &calibration.energy),
+        ("x", &calibration.x),
+        ("y", &calibration.y),
+    ];
+    for (name, axis) in axes {
+        if let Some(a) = axis
+            .as_ref()
+            .filter(|a| !(a.offset.is_finite() && a.scale.is_finite() && a.scale != 0.0))
+        {
+            return Err(Error::parse(
+                path,
+                format!("[{name}]"),
+                "scale",
+                format!(
+                    "offset {} and scale {} must be finite, the scale non-zero",
+                    a.offset, a.scale
+                ),
+            ));
+        }
+    }
+    Ok(calibration)
 }
 
 /// Read `.npy`, `.csv`, `.tsv`, `.txt`, `.tif`/`.tiff` with `calibration`.
@@ -204,6 +226,14 @@ pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
         return Err(bad(
             "shape",
             format!("{shape:?} needs {expected} values, the file holds {}", values.len()),
+        ));
+    }
+    if let Some(k) = values[..expected].iter().position(|v| !v.is_finite()) {
+        return Err(Error::parse(
+            path,
+            format!("element {k} (C order)"),
+            "data",
+            format!("{} is not a finite measurement", values[k]),
         ));
     }
     Ok((shape, values[..expected].to_vec()))

@@ -397,4 +397,22 @@ fn bad_input_is_rejected_with_clear_messages() {
     let out = gbion(&["eels", "profile", si.to_str().unwrap(), "--edge", "Sr:1940-2100"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("si.npy.toml") && err.contains("line 3"), "{err}");
+    std::fs::write(dir.path().join("si.npy.toml"), "[x]\nscale = nan\n").unwrap();
+    let out = gbion(&["eels", "profile", si.to_str().unwrap(), "--edge", "Sr:1940-2100"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("si.npy.toml") && err.contains("[x]") && err.contains("must be finite"),
+        "{err}"
+    );
+    // A non-finite value in the data is named by its position, not carried into the results.
+    let image = dir.path().join("image.npy");
+    let mut values = vec![1.0; 32 * 32];
+    values[70] = f64::NAN;
+    write_npy(&image, &[32, 32], &values);
+    let out = gbion(&["haadf", "profile", image.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("image.npy") && err.contains("element 70") && err.contains("NaN"),
+        "{err}"
+    );
 }
