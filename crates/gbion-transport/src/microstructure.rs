@@ -17,6 +17,8 @@ use thiserror::Error;
 pub enum MicrostructureError {
     #[error("grid must have at least one cell along each axis, got {nx} × {ny} × {nz}")]
     EmptyGrid { nx: usize, ny: usize, nz: usize },
+    #[error("grid {nx} × {ny} × {nz} has more than {} cells", MAX_CELLS)]
+    GridTooLarge { nx: usize, ny: usize, nz: usize },
     #[error("cell size h must be finite and > 0, got {0} m")]
     BadSpacing(f64),
     #[error("grain map has {got} entries but nx × ny = {expected}")]
@@ -265,8 +267,18 @@ fn check_grid(dims: [usize; 3], h: f64) -> Result<(), MicrostructureError> {
     if !(h.is_finite() && h > 0.0) {
         return Err(MicrostructureError::BadSpacing(h));
     }
+    if dims.iter().map(|&n| n as f64).product::<f64>() > MAX_CELLS as f64 {
+        return Err(MicrostructureError::GridTooLarge {
+            nx: dims[0],
+            ny: dims[1],
+            nz: dims[2],
+        });
+    }
     Ok(())
 }
+
+/// Most grid cells a microstructure may have (10⁸: some 10 GB for the solver's sparse factors).
+pub const MAX_CELLS: usize = 100_000_000;
 
 /// Draw target radii until the grains' total area (2D) or volume (3D) reaches the domain's.
 fn draw_radii(

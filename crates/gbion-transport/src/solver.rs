@@ -55,7 +55,12 @@ pub enum SolverError {
     BadSnapshotTime { time: f64, duration: f64 },
     #[error("sparse factorisation failed: {0}")]
     Factorisation(String),
+    #[error("the run would take more than {limit} time steps: raise max_dt or shorten the phases")]
+    TooManySteps { limit: usize },
 }
+
+/// Most time steps one run may take (at ~1 ms a step on a 10⁵-cell grid: hours).
+pub const MAX_STEPS: usize = 10_000_000;
 
 /// Time-stepping scheme; see the module doc for the equations and orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -480,7 +485,12 @@ impl DiffusionProblem {
             .iter()
             .map(|p| plan_phase(p, stepping.max_dt_s))
             .collect::<Result<Vec<_>, _>>()?;
-        let total_steps: usize = plans.iter().flatten().map(|s| s.n_steps).sum();
+        let total_steps = plans
+            .iter()
+            .flatten()
+            .try_fold(0usize, |sum, s| sum.checked_add(s.n_steps))
+            .filter(|&n| n <= MAX_STEPS)
+            .ok_or(SolverError::TooManySteps { limit: MAX_STEPS })?;
         let op = self.assemble();
         let mut cache = FactorCache::new();
         let mut c = self.initial.clone();

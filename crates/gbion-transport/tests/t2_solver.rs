@@ -336,3 +336,27 @@ fn uptake_through_the_bath_matches_the_analytic_flux_integral() {
     let exact = 2.0 * (CS - C0) * (D_BULK * T_EXCHANGE / std::f64::consts::PI).sqrt();
     assert!((uptake / exact - 1.0).abs() < 1e-3, "uptake {uptake} vs {exact}");
 }
+
+#[test]
+fn runs_of_hours_and_grids_beyond_memory_are_errors() {
+    use gbion_transport::microstructure::MicrostructureError;
+    use gbion_transport::solver::SolverError;
+    let micro = Microstructure::uniform([10, 1, 1], 1e-6).unwrap();
+    let mut p = DiffusionProblem::new(micro, D_BULK, f64::INFINITY, C0);
+    p.reservoirs.push(Reservoir::liquid_bath(CS, Axis::X, 0.0));
+    // 59 h in steps of 1 ns, and 1e300 h in steps of 1 s (whose step count once overflowed).
+    for (duration, max_dt_s) in [(T_EXCHANGE, 1e-9), (1e300 * 3600.0, 1.0)] {
+        let stepping = TimeStepping {
+            scheme: Scheme::CrankNicolson,
+            max_dt_s,
+        };
+        assert!(matches!(
+            p.run(&[Phase::exchange(duration)], stepping),
+            Err(SolverError::TooManySteps { .. })
+        ));
+    }
+    assert!(matches!(
+        Microstructure::uniform([100_000_000, 10, 1], 1e-6),
+        Err(MicrostructureError::GridTooLarge { .. })
+    ));
+}
