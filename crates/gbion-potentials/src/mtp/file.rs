@@ -211,15 +211,9 @@ impl MtpParameters {
         self.species_count * self.species_count * self.radial_funcs_count * self.radial_basis_size
     }
 
-    /// Check counts, index ranges and bounds; on failure, the offending field and what is wrong.
-    pub(crate) fn check(&self) -> std::result::Result<(), (&'static str, String)> {
-        let positive = |field: &'static str, value: usize| {
-            if value == 0 {
-                Err((field, "must be at least 1".to_string()))
-            } else {
-                Ok(())
-            }
-        };
+    /// Bounds on the sizes a file declares, checked before they size any table (a file is the only way to
+    /// ask for more: gbion's own auxiliary potentials, e.g. the pair start's, may use more radial functions).
+    fn check_file_sizes(&self) -> std::result::Result<(), (&'static str, String)> {
         let at_most = |field: &'static str, value: usize, limit: usize| {
             if value > limit {
                 Err((field, format!("{value} is more than {limit}, far beyond any MTP")))
@@ -227,9 +221,6 @@ impl MtpParameters {
                 Ok(())
             }
         };
-        positive("species_count", self.species_count)?;
-        positive("radial_basis_size", self.radial_basis_size)?;
-        positive("radial_funcs_count", self.radial_funcs_count)?;
         at_most("species_count", self.species_count, MAX_SPECIES)?;
         at_most("radial_basis_size", self.radial_basis_size, MAX_RADIAL)?;
         at_most("radial_funcs_count", self.radial_funcs_count, MAX_RADIAL)?;
@@ -253,6 +244,21 @@ impl MtpParameters {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Check counts and index ranges; on failure, the offending field and what is wrong.
+    pub(crate) fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        let positive = |field: &'static str, value: usize| {
+            if value == 0 {
+                Err((field, "must be at least 1".to_string()))
+            } else {
+                Ok(())
+            }
+        };
+        positive("species_count", self.species_count)?;
+        positive("radial_basis_size", self.radial_basis_size)?;
+        positive("radial_funcs_count", self.radial_funcs_count)?;
         if !(self.min_dist.is_finite() && self.max_dist.is_finite() && self.min_dist < self.max_dist) {
             return Err((
                 "max_dist",
@@ -542,8 +548,8 @@ impl<'a> RawFile<'a> {
             parameters.alpha_moment_mapping.len(),
             "alpha_moment_mapping",
         )?;
-        let check = |parameters: &MtpParameters| {
-            parameters.check().map_err(|(field, message)| {
+        let located = |checked: std::result::Result<(), (&'static str, String)>| {
+            checked.map_err(|(field, message)| {
                 let line = self
                     .entries
                     .get(field)
@@ -551,10 +557,9 @@ impl<'a> RawFile<'a> {
                 self.error(line, format!("{field}: {message}"))
             })
         };
-        // The counts first (they size the radial table), then again with the coefficients read.
-        check(&parameters)?;
+        located(parameters.check_file_sizes())?;
         parameters.radial_coeffs = self.radial_coeffs(&parameters)?;
-        check(&parameters)?;
+        located(parameters.check())?;
         Ok(parameters)
     }
 
