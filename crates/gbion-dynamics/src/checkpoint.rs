@@ -122,7 +122,8 @@ impl Checkpoint {
             charges: structure.charges.clone().unwrap_or_default(),
             cell: flat(structure.cell.matrix()),
             pbc: structure.cell.pbc(),
-            vacancies: flat(&crate::mc::vacancies(structure)),
+            // Malformed vacancy info stops a run with hops before any checkpoint; an MD run keeps none.
+            vacancies: flat(&crate::mc::vacancies(structure).unwrap_or_default()),
             thermostat: thermostat.clone(),
             rng: rng.clone(),
             mc_stats: mc_stats.to_vec(),

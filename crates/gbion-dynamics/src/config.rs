@@ -270,7 +270,8 @@ struct McTable {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MoveTable {
-    swap: Option<[String; 2]>,
+    /// Exactly two elements (checked in `try_from`: a `[String; 2]` would accept a third silently).
+    swap: Option<Vec<String>>,
     hop: Option<String>,
     max_distance: Option<f64>,
 }
@@ -297,10 +298,14 @@ impl TryFrom<MoveTable> for crate::mc::MoveKind {
                 message: format!("unknown element {symbol:?}"),
             })
         };
-        match (&m.swap, &m.hop) {
+        match (m.swap.as_deref(), &m.hop) {
             (Some([a, b]), None) if m.max_distance.is_none() => Ok(crate::mc::MoveKind::Swap {
                 a: element(a, "swap")?,
                 b: element(b, "swap")?,
+            }),
+            (Some(other), None) if other.len() != 2 => Err(MoveError {
+                key: "swap",
+                message: format!("a swap names two elements, got {other:?}"),
             }),
             (None, Some(species)) => {
                 let max_distance = m.max_distance.unwrap_or(4.5);
@@ -947,6 +952,13 @@ mod tests {
             (
                 format!(
                     "{MINIMAL}[mc]\nmd_steps = 5\nattempts = 3\ntemperature = 300\nmoves = [{{ swap = [\"Li\", \"Qq\"] }}]\n"
+                ),
+                10,
+                "mc.moves.swap",
+            ),
+            (
+                format!(
+                    "{MINIMAL}[mc]\nmd_steps = 5\nattempts = 3\ntemperature = 300\nmoves = [{{ swap = [\"Li\", \"Sr\", \"O\"] }}]\n"
                 ),
                 10,
                 "mc.moves.swap",

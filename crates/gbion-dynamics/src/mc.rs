@@ -207,12 +207,24 @@ fn is_free(structure: &Structure, i: usize) -> bool {
     structure.int_tag(tags::FIXED).is_none_or(|f| f[i] == 0)
 }
 
-/// Vacant sites of a structure (frame info `vacancies`), Å.
-pub fn vacancies(structure: &Structure) -> Vec<Vec3> {
-    match structure.info.get("vacancies") {
-        Some(InfoValue::RealArray(flat)) => flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
-        _ => Vec::new(),
+/// Vacant sites of a structure (frame info `vacancies`: x y z of each site, Å; none without the key), or an
+/// error when the info is not 3k numbers (it used to be dropped silently).
+pub fn vacancies(structure: &Structure) -> Result<Vec<Vec3>> {
+    let flat: Vec<f64> = match structure.info.get("vacancies") {
+        None => return Ok(Vec::new()),
+        Some(InfoValue::RealArray(flat)) => flat.clone(),
+        Some(InfoValue::IntArray(flat)) => flat.iter().map(|&v| v as f64).collect(),
+        Some(InfoValue::Real(v)) => vec![*v],
+        Some(InfoValue::Int(v)) => vec![*v as f64],
+        Some(_) => vec![f64::NAN],
+    };
+    if flat.len() % 3 != 0 || flat.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "frame info `vacancies` must list x y z (Å) of each vacant site, 3k numbers; got {:?}",
+            structure.info.get("vacancies")
+        )));
     }
+    Ok(flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect())
 }
 
 /// Store vacant sites in the frame info `vacancies`.
@@ -261,7 +273,7 @@ impl MonteCarlo {
                             "hop of {species}: no {species} in the structure"
                         )));
                     }
-                    if vacancies(structure).is_empty() {
+                    if vacancies(structure)?.is_empty() {
                         return Err(Error::Invalid(format!(
                             "hop of {species}: the structure lists no vacancies (frame info `vacancies`)"
                         )));
@@ -484,7 +496,7 @@ fn hop(
     i: usize,
     max_distance: f64,
 ) -> Result<bool> {
-    let mut sites = vacancies(structure);
+    let mut sites = vacancies(structure)?;
     let old = structure.positions[i];
     let near = vacancies_near(structure, &sites, old, max_distance);
     if near.is_empty() {

@@ -269,3 +269,28 @@ fn batched_attempts_equal_single_attempts_and_leave_fixed_atoms_alone() {
         assert_eq!(batch.positions[i], start.positions[i]);
     }
 }
+
+/// Vacancy info that is not x y z triples (e.g. extxyz `vacancies="0.0 3.99"`) is an error when hops are
+/// checked, not a structure silently without vacancies.
+#[test]
+fn malformed_vacancy_info_is_an_error() {
+    use gbion_atoms::InfoValue;
+    let li = Element::from_symbol("Li").unwrap();
+    let mc = MonteCarlo::new(
+        vec![MoveKind::VacancyHop {
+            species: li,
+            max_distance: 2.1,
+        }],
+        600.0,
+    )
+    .unwrap();
+    let mut s = lattice_gas();
+    assert!(mc.check(&s).is_ok());
+    for bad in [InfoValue::RealArray(vec![0.0, 3.99]), InfoValue::Str("abc".into())] {
+        s.info.insert("vacancies".into(), bad);
+        let message = mc.check(&s).unwrap_err().to_string();
+        assert!(message.contains("3k numbers"), "{message}");
+    }
+    s.info.insert("vacancies".into(), InfoValue::IntArray(vec![0, 0, 2]));
+    assert!(mc.check(&s).is_ok());
+}
