@@ -218,7 +218,7 @@ pub fn vacancies(structure: &Structure) -> Result<Vec<Vec3>> {
         Some(InfoValue::Int(v)) => vec![*v as f64],
         Some(_) => vec![f64::NAN],
     };
-    if flat.len() % 3 != 0 || flat.iter().any(|v| !v.is_finite()) {
+    if !flat.len().is_multiple_of(3) || flat.iter().any(|v| !v.is_finite()) {
         return Err(Error::Invalid(format!(
             "frame info `vacancies` must list x y z (Å) of each vacant site, 3k numbers; got {:?}",
             structure.info.get("vacancies")
