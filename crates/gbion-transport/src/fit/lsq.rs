@@ -2,7 +2,7 @@
 //! parameter covariance (JᵀJ)⁻¹ · χ²_red of the weighted residuals at the minimum — the standard
 //! curve-fit estimate, which also covers data whose per-point σ is unknown or mis-scaled.
 
-use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
+use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt, TerminationReason};
 use nalgebra::{DMatrix, DVector, Dyn, Owned};
 
 /// Why a fit failed.
@@ -98,6 +98,17 @@ impl<R: Residuals> LeastSquaresProblem<f64, Dyn, Dyn> for Problem<'_, R> {
     }
 }
 
+/// Why Levenberg–Marquardt stopped, in words (its enum's names mean little to a user).
+fn termination_words(reason: &TerminationReason) -> String {
+    match reason {
+        TerminationReason::LostPatience => "no convergence within the allowed evaluations".into(),
+        TerminationReason::NoImprovementPossible(what) => format!("no further improvement possible ({what})"),
+        TerminationReason::Numerical(what) => format!("a non-finite value in the {what} (parameters ran off)"),
+        TerminationReason::Orthogonal => "the residuals are orthogonal to the Jacobian's columns".into(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// Minimise Σ r_i² from `p0` and return the parameters with their covariance.
 pub(crate) fn least_squares(model: &impl Residuals, p0: &[f64]) -> Result<LsqOutcome, FitError> {
     let n_params = p0.len();
@@ -115,7 +126,7 @@ pub(crate) fn least_squares(model: &impl Residuals, p0: &[f64]) -> Result<LsqOut
     };
     let (solved, report) = LevenbergMarquardt::new().with_patience(200).minimize(problem);
     if !report.termination.was_successful() {
-        return Err(FitError::NotConverged(format!("{:?}", report.termination)));
+        return Err(FitError::NotConverged(termination_words(&report.termination)));
     }
     let params = solved.p.as_slice().to_vec();
     let residuals = model.residuals(&params);
@@ -132,4 +143,17 @@ pub(crate) fn least_squares(model: &impl Residuals, p0: &[f64]) -> Result<LsqOut
         covariance: inverse * reduced_chi2,
         reduced_chi2,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn termination_reasons_read_as_words() {
+        let lost = termination_words(&TerminationReason::LostPatience);
+        assert_eq!(lost, "no convergence within the allowed evaluations");
+        let numerical = termination_words(&TerminationReason::Numerical("jacobian"));
+        assert!(numerical.contains("non-finite value in the jacobian"), "{numerical}");
+    }
 }
