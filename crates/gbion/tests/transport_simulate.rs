@@ -195,4 +195,15 @@ fn unknown_fields_and_bad_units_are_rejected_by_name() {
     let out = simulate(&ONE_D.replace("\"59 h\"", "\"59 nm\""), dir.path(), &[]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("experiment.exchange_time"));
+    // Checks after parsing name the input file; a run of 10⁹ steps is refused, not started.
+    let out = simulate(
+        &ONE_D.replace("max_dt = \"1 h\"", "max_dt = \"1e-9 s\""),
+        dir.path(),
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("input.toml") && err.contains("time steps"),
+        "{err}"
+    );
 }

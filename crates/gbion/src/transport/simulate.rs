@@ -246,10 +246,12 @@ pub fn run(cmd: SimulateCmd) -> Result<()> {
     });
     std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
 
-    let micro = build_microstructure(&spec, base, seed)?;
-    let problem = build_problem(&spec, micro)?;
-    let (phases, stages) = build_phases(&spec.experiment)?;
-    let stepping = build_stepping(&spec)?;
+    // The checks after parsing name the input file too.
+    let in_input = || format!("in {}", input.display());
+    let micro = build_microstructure(&spec, base, seed).with_context(in_input)?;
+    let problem = build_problem(&spec, micro).with_context(in_input)?;
+    let (phases, stages) = build_phases(&spec.experiment).with_context(in_input)?;
+    let stepping = build_stepping(&spec).with_context(in_input)?;
 
     let started = std::time::Instant::now();
     let bar = progress_bar(json);
@@ -258,7 +260,7 @@ pub fn run(cmd: SimulateCmd) -> Result<()> {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })
-        .context("simulation failed")?;
+        .with_context(|| format!("simulation of {} failed", input.display()))?;
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
 
