@@ -210,19 +210,22 @@ fn is_free(structure: &Structure, i: usize) -> bool {
 /// Vacant sites of a structure (frame info `vacancies`: x y z of each site, Å; none without the key), or an
 /// error when the info is not 3k numbers (it used to be dropped silently).
 pub fn vacancies(structure: &Structure) -> Result<Vec<Vec3>> {
-    let flat: Vec<f64> = match structure.info.get("vacancies") {
+    let info = structure.info.get("vacancies");
+    let malformed = || {
+        Error::Invalid(format!(
+            "frame info `vacancies` must list x y z (Å) of each vacant site, 3k numbers; got {info:?}"
+        ))
+    };
+    let flat: Vec<f64> = match info {
         None => return Ok(Vec::new()),
         Some(InfoValue::RealArray(flat)) => flat.clone(),
         Some(InfoValue::IntArray(flat)) => flat.iter().map(|&v| v as f64).collect(),
         Some(InfoValue::Real(v)) => vec![*v],
         Some(InfoValue::Int(v)) => vec![*v as f64],
-        Some(_) => vec![f64::NAN],
+        Some(_) => return Err(malformed()),
     };
     if !flat.len().is_multiple_of(3) || flat.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Invalid(format!(
-            "frame info `vacancies` must list x y z (Å) of each vacant site, 3k numbers; got {:?}",
-            structure.info.get("vacancies")
-        )));
+        return Err(malformed());
     }
     Ok(flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect())
 }

@@ -147,7 +147,7 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
     let len = mtp.parameter_offsets().len;
     let parts = each_configuration(data)
         .map(|k| {
-            with_fit_tables(|tables| -> Result<(f64, Vec<f64>)> {
+            FitTables::with_thread_tables(|tables| -> Result<(f64, Vec<f64>)> {
                 let output = evaluate_for_fit(mtp, data, k, tables)?;
                 let r = residual(data, k, &output, weights);
                 let mut grad = vec![0.0; len];
@@ -172,7 +172,7 @@ pub fn loss_and_gradient(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Re
 pub fn loss(mtp: &Mtp, data: &FitData, weights: &LossWeights) -> Result<f64> {
     let parts = each_configuration(data)
         .map(|k| {
-            with_fit_tables(|tables| -> Result<f64> {
+            FitTables::with_thread_tables(|tables| -> Result<f64> {
                 Ok(residual(data, k, &evaluate_for_fit(mtp, data, k, tables)?, weights).loss)
             })
         })
@@ -191,21 +191,6 @@ fn evaluate(mtp: &Mtp, data: &FitData, k: usize) -> Result<gbion_potentials::Out
 /// the machine holds up a whole piece).
 fn each_configuration(data: &FitData) -> impl IndexedParallelIterator<Item = usize> {
     (0..data.set.len()).into_par_iter().with_max_len(1)
-}
-
-thread_local! {
-    /// Each thread's [`FitTables`], kept from configuration to configuration and from call to call, so
-    /// that [`each_configuration`] can hand out single configurations without regrowing tables (they keep
-    /// the size of the largest configuration seen, roughly 10 kB per atom at level 16, until the thread ends).
-    static FIT_TABLES: std::cell::RefCell<FitTables> = std::cell::RefCell::new(FitTables::default());
-}
-
-/// `work` on this thread's [`FitTables`] (fresh ones if the thread re-enters, which gbion never does).
-fn with_fit_tables<R>(work: impl FnOnce(&mut FitTables) -> R) -> R {
-    FIT_TABLES.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut tables) => work(&mut tables),
-        Err(_) => work(&mut FitTables::default()),
-    })
 }
 
 /// [`evaluate`] keeping the per-site tables for the parameter gradient in `tables`, as the loss and its

@@ -253,3 +253,17 @@ pub struct FitTables {
     /// The work tables of the gradient pass.
     work: FitWork,
 }
+
+thread_local! {
+    /// Each thread's [`FitTables`] for [`FitTables::with_thread_tables`]: they keep the size of the largest
+    /// configuration seen (roughly 10 kB per atom at level 16) until the thread ends.
+    static FIT_TABLES: std::cell::RefCell<FitTables> = std::cell::RefCell::new(FitTables::default());
+}
+
+impl FitTables {
+    /// `work` on this thread's tables, kept from configuration to configuration and from call to call, so
+    /// that a fit can hand its configurations to the threads one at a time without regrowing tables.
+    pub fn with_thread_tables<R>(work: impl FnOnce(&mut FitTables) -> R) -> R {
+        super::with_thread_local(&FIT_TABLES, work)
+    }
+}

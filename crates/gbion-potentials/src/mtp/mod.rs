@@ -351,6 +351,18 @@ thread_local! {
     static BLOCK_SCRATCH: std::cell::RefCell<BlockScratch> = std::cell::RefCell::new(BlockScratch::default());
 }
 
+/// `work` on this thread's value of `key`, or on a fresh default one if the thread re-enters (a rayon job
+/// stolen while the value is borrowed; gbion never does that): per-thread work spaces kept from call to call.
+fn with_thread_local<T: Default + 'static, R>(
+    key: &'static std::thread::LocalKey<std::cell::RefCell<T>>,
+    work: impl FnOnce(&mut T) -> R,
+) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut value) => work(&mut value),
+        Err(_) => work(&mut T::default()),
+    })
+}
+
 /// Per-thread work space of [`Mtp::compute_block`]: the site tables of one batch of sites, their moments,
 /// and for each atom of the structure its entry in the block's force list (or [`UNTOUCHED`]); every entry
 /// is reset at the start of each block.
@@ -425,10 +437,8 @@ impl Potential for Mtp {
             .into_par_iter()
             .with_max_len(1)
             .map(|range| {
-                BLOCK_SCRATCH.with(|cell| match cell.try_borrow_mut() {
-                    Ok(mut scratch) => self.compute_block(&mut scratch, structure, list, &types, range, request),
-                    // Only when a thread re-enters (never within gbion): a fresh work space.
-                    Err(_) => self.compute_block(&mut BlockScratch::default(), structure, list, &types, range, request),
+                with_thread_local(&BLOCK_SCRATCH, |scratch| {
+                    self.compute_block(scratch, structure, list, &types, range, request)
                 })
             })
             .collect::<Result<Vec<_>>>()?;
